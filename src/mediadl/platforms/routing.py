@@ -1,0 +1,69 @@
+"""A link -> its platform and the engine that reads it. Pure: no network, no database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from mediadl.core.errors import BadRequest, NotFound, UnsupportedURL
+from mediadl.engines.registry import engine_for_url
+from mediadl.platforms.catalog import GENERIC, PLATFORMS, Platform, platform_named
+
+
+@dataclass(frozen=True)
+class Route:
+    platform: Platform
+    engine: str
+    content_type: str | None = None
+
+
+def route(url: str) -> Route:
+    """The platform and engine for ``url``; UnsupportedURL when nothing can read it."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    for platform in PLATFORMS:
+        found = _route_within(platform, url, host)
+        if found is not None:
+            return found
+    return _generic_route(url)
+
+
+def route_to(platform: Platform, url: str) -> Route:
+    """``url`` sent to ``platform`` on purpose: its own route when the link belongs to it,
+    the platform's default engine when it takes links of any host, else a BadRequest."""
+    found = route(url)
+    if found.platform.name == platform.name:
+        return found
+    if platform.accepts_any_url:
+        return Route(platform, platform.engine, platform.content_types[0])
+    raise BadRequest(f"This link belongs to {found.platform.label}, not {platform.label}.")
+
+
+def platform_for_url(url: str) -> str:
+    return route(url).platform.name
+
+
+def known_platform(name: str) -> Platform:
+    """A listed platform by name; NotFound otherwise."""
+    platform = platform_named(name)
+    if platform is None or platform.hidden:
+        raise NotFound(f"There is no platform named '{name[:40]}'.")
+    return platform
+
+
+def _route_within(platform: Platform, url: str, host: str) -> Route | None:
+    if platform.hosts is not None and not platform.hosts.search(host):
+        return None
+    for candidate in platform.routes:
+        if candidate.pattern.search(url):
+            return Route(platform, candidate.engine, candidate.content_type)
+    # A host-less platform (forum) only takes the URL shapes its routes name.
+    if platform.hosts is None:
+        return None
+    return Route(platform, platform.engine, platform.content_types[0])
+
+
+def _generic_route(url: str) -> Route:
+    engine = engine_for_url(url)
+    if engine is None:
+        raise UnsupportedURL("No engine can read this URL.")
+    return Route(GENERIC, engine.name, None)

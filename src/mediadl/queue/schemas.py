@@ -1,0 +1,121 @@
+"""Request and response shapes of the queue."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field
+
+from mediadl.core.schemas import RequestModel, ResponseModel
+from mediadl.engines.base import Quality
+from mediadl.jobs.states import Priority, Status
+from mediadl.media.urls import validate_media_url
+
+MediaURL = Annotated[str, AfterValidator(validate_media_url)]
+MAX_BATCH = 10_000
+MAX_ID = 2**63 - 1
+ClearableStatus = Literal["completed", "failed", "canceled"]
+
+
+class JobOptions(RequestModel):
+    """The closed list of presets a person may choose; no engine flag ever passes."""
+
+    audio_format: Literal["best", "mp3", "m4a", "opus", "flac", "wav"] | None = None
+    container: Literal["auto", "mp4", "mkv", "webm"] | None = None
+    subtitles: bool | None = None
+    embed_metadata: bool | None = None
+    embed_thumbnail: bool | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class EnqueueRequest(RequestModel):
+    url: MediaURL
+    quality: Quality = "best"
+    priority: Priority = "normal"
+    paused: bool = False
+    options: JobOptions = Field(default_factory=JobOptions)
+
+
+class BatchRequest(RequestModel):
+    urls: list[MediaURL] = Field(min_length=1, max_length=MAX_BATCH)
+    quality: Quality = "best"
+    priority: Priority = "normal"
+    paused: bool = False
+    options: JobOptions = Field(default_factory=JobOptions)
+
+
+class JobPatch(RequestModel):
+    priority: Priority | None = None
+    paused: bool | None = None
+    position: int | None = Field(None, ge=0, le=2**62)
+
+
+class ClearRequest(RequestModel):
+    statuses: list[ClearableStatus] = Field(
+        default_factory=lambda: list[ClearableStatus](["completed"]), min_length=1)
+
+
+class BulkRequest(RequestModel):
+    action: Literal["delete", "retry", "pause", "resume", "priority"]
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=MAX_BATCH)
+    priority: Priority | None = None
+
+
+class ProgressOut(ResponseModel):
+    percent: float | None
+    downloaded_bytes: int
+    total_bytes: int | None
+    speed_bps: float | None
+    eta_s: float | None
+
+
+class JobOut(ResponseModel):
+    id: int
+    url: str
+    platform: str
+    engine: str
+    kind: str | None
+    title: str | None
+    source: str | None
+    status: Status
+    priority: Priority
+    position: int
+    quality: str
+    options: dict[str, Any]
+    progress: ProgressOut
+    attempts: int
+    error: str | None
+    parent_id: int | None
+    owner_id: int
+    schedule_id: int | None
+    created_at: str
+    updated_at: str
+    started_at: str | None
+    finished_at: str | None
+    download_ids: list[int]
+
+
+class JobPage(ResponseModel):
+    items: list[JobOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class BatchOut(ResponseModel):
+    items: list[JobOut]
+
+
+class QueueStats(ResponseModel):
+    queued: int = 0
+    paused: int = 0
+    running: int = 0
+    completed: int = 0
+    failed: int = 0
+    canceled: int = 0
+
+
+class AffectedOut(ResponseModel):
+    affected: int

@@ -1,0 +1,353 @@
+"""The queue: adding, listing and steering jobs. Each public method is one transaction;
+hints to the dispatcher (wake up, stop that job) go out only after the commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from mediadl.app_context import AppContext
+from mediadl.core.clock import utcnow
+from mediadl.core.errors import Conflict, NotFound
+from mediadl.core.settings import Settings
+from mediadl.db.models import Download, Job, User
+from mediadl.db.session import affected_rows
+from mediadl.jobs.states import (
+    CANCELED,
+    FAILED,
+    FINISHED_STATUSES,
+    PAUSED,
+    QUEUED,
+    RUNNING,
+    STATUSES,
+    priority_rank,
+)
+from mediadl.platforms.archive import linked_downloads
+from mediadl.platforms.routing import Route
+from mediadl.platforms.rules import PlatformRules
+from mediadl.queue.schemas import BatchRequest, BulkRequest, EnqueueRequest, JobPatch
+from mediadl.realtime.events import Event
+from mediadl.realtime.queue_news import QueueNews, added_events, resync_for
+from mediadl.security.policy import refuse_unsafe_url
+from mediadl.security.quotas import refuse_over_queue_cap
+
+SORT_COLUMNS = {
+    "priority": (Job.priority_rank, Job.position, Job.id),
+    "created_at": (Job.created_at, Job.id),
+    "updated_at": (Job.updated_at, Job.id),
+    "platform": (Job.platform, Job.id),
+    "status": (Job.status, Job.id),
+}
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    status: str | None = None
+    platform: str | None = None
+    q: str | None = None
+    parent_id: int | None = None
+    sort: str = "priority"
+    order: str = "asc"
+    page: int = 1
+    page_size: int = 50
+
+
+def visible_jobs(user: User) -> Select[Job]:
+    statement = select(Job)
+    return statement if user.is_admin else statement.where(Job.owner_id == user.id)
+
+
+def job_row(session: Session, user: User, job_id: int) -> Job:
+    job = session.scalar(visible_jobs(user).where(Job.id == job_id))
+    if job is None:
+        raise NotFound("There is no such job in your queue.")
+    return job
+
+
+def new_job_values(settings: Settings, owner: User, url: str, quality: str, priority: str,
+                   paused: bool, options: dict[str, Any], position: int,
+                   rules: PlatformRules | None = None,
+                   forced: Route | None = None) -> dict[str, Any]:
+    """``forced``: a route chosen on purpose (POST /platforms/{name}/download)."""
+    refuse_unsafe_url(settings, url)
+    rules = rules or PlatformRules()
+    found = rules.check(forced) if forced is not None else rules.route(url)
+    now = utcnow()
+    return {
+        "owner_id": owner.id, "url": url, "platform": found.platform.name,
+        "engine": found.engine, "status": PAUSED if paused else QUEUED, "priority": priority,
+        "priority_rank": priority_rank(priority), "position": position,
+        "quality": rules.quality(found.platform.name, quality),
+        "options": options, "max_attempts": settings.jobs.max_attempts, "created_at": now,
+        "updated_at": now, "downloaded_bytes": 0, "attempts": 0, "cancel_requested": False,
+    }
+
+
+def next_position(session: Session) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(Job.position), 0))) or 0) + 1
+
+
+def enqueue_job(session: Session, settings: Settings, owner: User, url: str,
+                quality: str = "best", priority: str = "normal", paused: bool = False,
+                options: dict[str, Any] | None = None, forced: Route | None = None) -> Job:
+    values = new_job_values(settings, owner, url, quality, priority, paused, options or {},
+                            next_position(session), PlatformRules.load(session), forced)
+    job = Job(**values)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def insert_jobs(session: Session, rows: list[dict[str, Any]]) -> list[Job]:
+    if not rows:
+        return []
+    return list(session.scalars(insert(Job).returning(Job), rows))
+
+
+def download_ids_by_job(session: Session, job_ids: Iterable[int]) -> dict[int, list[int]]:
+    ids = list(job_ids)
+    found: dict[int, list[int]] = {job_id: [] for job_id in ids}
+    for chunk_start in range(0, len(ids), 900):
+        chunk = ids[chunk_start:chunk_start + 900]
+        rows = session.execute(select(Download.job_id, Download.id)
+                               .where(Download.job_id.in_(chunk)).order_by(Download.id))
+        for job_id, download_id in rows:
+            if job_id is not None:
+                found.setdefault(job_id, []).append(download_id)
+        # A job that found its item in the library already lists that download too.
+        for job_id, download_id in linked_downloads(session, chunk):
+            found.setdefault(job_id, []).append(download_id)
+    return found
+
+
+def _apply_filter(statement: Select[Any], query: JobFilter) -> Select[Any]:
+    if query.status:
+        statuses = [s for s in query.status.split(",") if s in STATUSES]
+        statement = statement.where(Job.status.in_(statuses))
+    if query.platform:
+        statement = statement.where(Job.platform == query.platform)
+    if query.parent_id is not None:
+        statement = statement.where(Job.parent_id == query.parent_id)
+    if query.q:
+        pattern = "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(or_(Job.title.ilike(pattern, escape="\\"),
+                                        Job.url.ilike(pattern, escape="\\")))
+    return statement
+
+
+def _ordered(statement: Select[Any], query: JobFilter) -> Select[Any]:
+    columns = SORT_COLUMNS[query.sort]
+    return statement.order_by(*(c.desc() if query.order == "desc" else c.asc() for c in columns))
+
+
+class QueueService:
+    def __init__(self, context: AppContext) -> None:
+        self.context = context
+        self.db = context.db
+        self.settings = context.settings
+
+    # -- adding ----------------------------------------------------------------------
+    def enqueue(self, owner: User, request: EnqueueRequest) -> tuple[Job, list[int]]:
+        with self.db.session() as session:
+            refuse_over_queue_cap(session, self.settings, owner, adding=1)
+            job = enqueue_job(session, self.settings, owner, request.url, request.quality,
+                              request.priority, request.paused, request.options.as_dict())
+            events = added_events(session, [job])
+        self._after([], events)
+        return job, []
+
+    def enqueue_batch(self, owner: User, request: BatchRequest) -> list[Job]:
+        with self.db.session() as session:
+            refuse_over_queue_cap(session, self.settings, owner, adding=len(request.urls))
+            first = next_position(session)
+            rules = PlatformRules.load(session)
+            rows = [new_job_values(self.settings, owner, url, request.quality, request.priority,
+                                   request.paused, request.options.as_dict(), first + index,
+                                   rules)
+                    for index, url in enumerate(request.urls)]
+            jobs = insert_jobs(session, rows)
+            events = added_events(session, jobs)
+        self._after([], events)
+        return jobs
+
+    # -- reading ---------------------------------------------------------------------
+    def list_jobs(self, user: User,
+                  query: JobFilter) -> tuple[list[Job], int, dict[int, list[int]]]:
+        with self.db.read() as session:
+            filtered = _apply_filter(visible_jobs(user), query)
+            total = session.scalar(select(func.count()).select_from(filtered.subquery())) or 0
+            page = _ordered(filtered, query).offset((query.page - 1) * query.page_size)
+            jobs = list(session.scalars(page.limit(query.page_size)))
+            downloads = download_ids_by_job(session, (job.id for job in jobs))
+        return jobs, total, downloads
+
+    def get(self, user: User, job_id: int) -> tuple[Job, list[int]]:
+        with self.db.read() as session:
+            job = job_row(session, user, job_id)
+            return job, download_ids_by_job(session, [job.id])[job.id]
+
+    def stats(self, user: User) -> dict[str, int]:
+        with self.db.read() as session:
+            visible = visible_jobs(user).subquery()
+            rows = session.execute(select(visible.c.status, func.count())
+                                   .group_by(visible.c.status))
+            counts = {status: 0 for status in STATUSES}
+            counts.update({status: count for status, count in rows})
+        return counts
+
+    # -- steering --------------------------------------------------------------------
+    def update(self, user: User, job_id: int, patch: JobPatch) -> tuple[Job, list[int]]:
+        stop: list[int] = []
+        with self.db.session() as session:
+            job = job_row(session, user, job_id)
+            news = QueueNews(session, [job])
+            if patch.priority is not None:
+                job.priority, job.priority_rank = patch.priority, priority_rank(patch.priority)
+            if patch.position is not None:
+                _move_to(session, job, patch.position)
+            if patch.paused is True:
+                stop = _pause(session, [job])
+            elif patch.paused is False:
+                _resume(session, [job])
+            session.flush()
+            downloads = download_ids_by_job(session, [job.id])[job.id]
+            events = news.events()
+        self._after(stop, events)
+        return job, downloads
+
+    def delete(self, user: User, job_id: int) -> None:
+        """An active job is canceled (partial files go); a finished one leaves the queue."""
+        with self.db.session() as session:
+            job = job_row(session, user, job_id)
+            news = QueueNews(session, [job])
+            stop = _cancel_or_remove(session, [job])
+            events = news.events()
+        self._after(stop, events)
+
+    def retry(self, user: User, job_id: int) -> tuple[Job, list[int]]:
+        with self.db.session() as session:
+            job = job_row(session, user, job_id)
+            if job.status not in (FAILED, CANCELED):
+                raise Conflict("Only failed or canceled jobs can be retried.")
+            news = QueueNews(session, [job])
+            _requeue(session, [job])
+            downloads = download_ids_by_job(session, [job.id])[job.id]
+            events = news.events()
+        self._after([], events)
+        return job, downloads
+
+    def clear(self, user: User, statuses: Sequence[str]) -> int:
+        with self.db.session() as session:
+            ids = select(visible_jobs(user).where(Job.status.in_(statuses)).subquery().c.id)
+            removed = affected_rows(session.execute(delete(Job).where(Job.id.in_(ids))))
+        self._after([], [resync_for(user)] if removed else [])
+        return int(removed or 0)
+
+    def bulk(self, user: User, request: BulkRequest) -> int:
+        with self.db.session() as session:
+            jobs = list(session.scalars(visible_jobs(user).where(Job.id.in_(request.ids))))
+            news = QueueNews(session, jobs)
+            stop = self._bulk_action(session, jobs, request)
+            events = news.events()
+        self._after(stop, events)
+        return len(jobs)
+
+    def pause_all(self, user: User) -> int:
+        with self.db.session() as session:
+            jobs = list(session.scalars(
+                visible_jobs(user).where(Job.status.in_((QUEUED, RUNNING)))))
+            news = QueueNews(session, jobs)
+            stop = _pause(session, jobs)
+            events = news.events()
+        self._after(stop, events)
+        return len(jobs)
+
+    def resume_all(self, user: User) -> int:
+        with self.db.session() as session:
+            jobs = list(session.scalars(visible_jobs(user).where(Job.status == PAUSED)))
+            news = QueueNews(session, jobs)
+            _resume(session, jobs)
+            events = news.events()
+        self._after([], events)
+        return len(jobs)
+
+    def _bulk_action(self, session: Session, jobs: list[Job], request: BulkRequest) -> list[int]:
+        if request.action == "delete":
+            return _cancel_or_remove(session, jobs)
+        if request.action == "pause":
+            return _pause(session, jobs)
+        if request.action == "resume":
+            _resume(session, jobs)
+        elif request.action == "retry":
+            _requeue(session, [job for job in jobs if job.status in (FAILED, CANCELED)])
+        elif request.action == "priority":
+            if request.priority is None:
+                raise Conflict("Give the new priority with the 'priority' action.")
+            for job in jobs:
+                job.priority = request.priority
+                job.priority_rank = priority_rank(request.priority)
+        return []
+
+    def _after(self, stop: list[int], events: list[Event]) -> None:
+        """Hints and live events, once the transaction has committed."""
+        self.context.events.publish_all(events)
+        for job_id in stop:
+            self.context.cancel_job(job_id)
+        self.context.wake_dispatcher()
+
+
+def _release(job: Job, status: str, now: datetime) -> None:
+    job.status = status
+    job.lease_owner = None
+    job.lease_expires_at = None
+    job.speed_bps = None
+    job.eta_s = None
+    if status in FINISHED_STATUSES:
+        job.finished_at = now
+
+
+def _pause(session: Session, jobs: list[Job]) -> list[int]:
+    """Paused jobs keep their partial files, so resuming continues where they stopped."""
+    stop = [job.id for job in jobs if job.status == RUNNING]
+    for job in jobs:
+        if job.status in (QUEUED, RUNNING):
+            _release(job, PAUSED, utcnow())
+    return stop
+
+
+def _resume(session: Session, jobs: list[Job]) -> None:
+    for job in jobs:
+        if job.status == PAUSED:
+            job.status, job.not_before = QUEUED, None
+
+
+def _requeue(session: Session, jobs: list[Job]) -> None:
+    for job in jobs:
+        _release(job, QUEUED, utcnow())
+        job.attempts, job.error, job.not_before, job.finished_at = 0, None, None, None
+        job.downloaded_bytes, job.total_bytes = 0, None
+
+
+def _cancel_or_remove(session: Session, jobs: list[Job]) -> list[int]:
+    stop = [job.id for job in jobs if job.status == RUNNING]
+    finished = [job.id for job in jobs if job.status in FINISHED_STATUSES]
+    for job in jobs:
+        if job.status not in FINISHED_STATUSES:
+            _release(job, CANCELED, utcnow())
+            job.cancel_requested = True
+    if finished:
+        session.execute(delete(Job).where(Job.id.in_(finished)))
+    return stop
+
+
+def _move_to(session: Session, job: Job, position: int) -> None:
+    """Place a job at ``position``; jobs at or after it move one step back."""
+    session.execute(update(Job).where(Job.position >= position, Job.id != job.id,
+                                      Job.status.in_((QUEUED, PAUSED)))
+                    .values(position=Job.position + 1))
+    job.position = position

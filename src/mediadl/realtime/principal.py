@@ -1,0 +1,24 @@
+"""Who is on the other end of a socket, as checked when it was opened."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mediadl.db.models import User
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    is_admin: bool
+    # The user's token_version at authentication: a logout or password change bumps it,
+    # and the socket is closed.
+    token_version: int
+
+    @classmethod
+    def of(cls, user: User) -> Principal:
+        return cls(user.id, user.is_admin, user.token_version)
+
+    def still_valid(self, user: User | None) -> bool:
+        return (user is not None and user.is_active and user.is_admin == self.is_admin
+                and user.token_version == self.token_version)

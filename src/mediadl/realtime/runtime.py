@@ -1,0 +1,45 @@
+"""The live parts of one server process, started and stopped with the app: the event hub,
+the bridge from job processes, and the log handlers (file and ``/ws/logs``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mediadl.core.settings import Settings
+from mediadl.db.session import Database
+from mediadl.logs.setup import InstalledLogging, install_logging
+from mediadl.realtime.bridge import JobEventBridge
+from mediadl.realtime.factory import hub_from_settings
+from mediadl.realtime.hub import EventHub
+from mediadl.realtime.messages import log_line
+
+
+class Realtime:
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.hub: EventHub = hub_from_settings(settings)
+        self.bridge = JobEventBridge(db, self.hub, settings.realtime.progress_interval_seconds)
+        self._logging: InstalledLogging | None = None
+
+    async def start(self) -> None:
+        await self.hub.start()
+        self.bridge.start()
+        self._logging = install_logging(self.settings, self._publish_log)
+
+    async def stop(self) -> None:
+        if self._logging is not None:
+            self._logging.remove()
+        self.bridge.stop()
+        await self.hub.stop()
+
+    def _publish_log(self, fields: dict[str, Any]) -> None:
+        self.hub.publish(log_line(fields))
+
+
+def worker_events(settings: Settings, db: Database) -> JobEventBridge:
+    """For a worker process (``mediadl worker``): the events of the jobs it runs, published
+    through Redis to every API process. Pass it as the supervisor's listener."""
+    bridge = JobEventBridge(db, hub_from_settings(settings),
+                            settings.realtime.progress_interval_seconds)
+    bridge.start()
+    return bridge

@@ -1,0 +1,139 @@
+"""A schedule's download archive: every entry it has seen, and which of them still wait.
+
+Entries are remembered as ``pending`` when first seen; each run queues the newest pending
+ones that fit its filters, up to ``max_items_per_run``. So a first run on a huge source
+queues a handful and later runs work through the rest, without listing the source again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+from mediadl.db.models.schedules import (
+    ITEM_PENDING,
+    ITEM_QUEUED,
+    ITEM_SKIPPED,
+    Schedule,
+    ScheduleItem,
+)
+from mediadl.engines.base import Entry
+from mediadl.platforms import archive
+
+# Why an item was skipped; filter reasons are undone when the filters change.
+OUT_OF_RANGE = "outside the date range"
+OTHER_CONTENT = "not one of the schedule's content types"
+IN_LIBRARY = "already in the library"
+FILTER_REASONS = (OUT_OF_RANGE, OTHER_CONTENT)
+# Media kinds of entries, as the platforms' content type names.
+CONTENT_TYPE_OF_KIND = {"video": "videos", "audio": "audio", "image": "images",
+                        "file": "files", "gallery": "galleries", "thread": "threads"}
+CHUNK = 500
+
+
+def known_keys(session: Session, schedule_id: int) -> frozenset[str]:
+    keys = session.scalars(select(ScheduleItem.item_key)
+                           .where(ScheduleItem.schedule_id == schedule_id))
+    return frozenset(keys)
+
+
+def entry_key(entry: Entry) -> str:
+    return (entry.key or entry.url)[:512]
+
+
+def remember(session: Session, schedule: Schedule, entries: Sequence[Entry],
+             now: datetime) -> int:
+    """Store entries not seen before; returns how many were new."""
+    fresh = _unseen(session, schedule.id, entries)
+    # Whatever the owner already has on this platform (a download by hand, another
+    # schedule) is remembered as seen but never queued again.
+    archived = archive.archived_keys(session, schedule.owner_id, schedule.platform,
+                                     [entry_key(entry) for entry in fresh])
+    rows = [_item_row(schedule.id, entry, entry_key(entry) in archived, now) for entry in fresh]
+    for start in range(0, len(rows), CHUNK):
+        session.execute(insert(ScheduleItem), rows[start:start + CHUNK])
+    return len(rows)
+
+
+def _unseen(session: Session, schedule_id: int, entries: Sequence[Entry]) -> list[Entry]:
+    """Entries whose key is new, each key once (a listing may repeat an entry)."""
+    first: dict[str, Entry] = {}
+    for entry in entries:
+        first.setdefault(entry_key(entry), entry)
+    keys = list(first)
+    existing: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        existing.update(session.scalars(select(ScheduleItem.item_key).where(
+            ScheduleItem.schedule_id == schedule_id,
+            ScheduleItem.item_key.in_(keys[start:start + CHUNK]))))
+    return [entry for key, entry in first.items() if key not in existing]
+
+
+def _item_row(schedule_id: int, entry: Entry, archived: bool, now: datetime) -> dict[str, object]:
+    return {
+        "schedule_id": schedule_id, "item_key": entry_key(entry), "url": entry.url,
+        "title": entry.title, "kind": entry.kind, "published_at": entry.published_at,
+        "state": ITEM_SKIPPED if archived else ITEM_PENDING,
+        "reason": IN_LIBRARY if archived else None, "discovered_at": now,
+    }
+
+
+def skip_filtered(session: Session, schedule: Schedule) -> None:
+    """Mark pending items outside the date range or content types as skipped."""
+    for reason, condition in _filters(schedule):
+        session.execute(update(ScheduleItem).where(
+            ScheduleItem.schedule_id == schedule.id, ScheduleItem.state == ITEM_PENDING,
+            condition).values(state=ITEM_SKIPPED, reason=reason))
+
+
+def _filters(schedule: Schedule) -> Iterable[tuple[str, ColumnElement[bool]]]:
+    published = ScheduleItem.published_at
+    if schedule.date_from is not None:
+        yield OUT_OF_RANGE, published < datetime.combine(schedule.date_from, time())
+    if schedule.date_to is not None:
+        end = datetime.combine(schedule.date_to, time()) + timedelta(days=1)
+        yield OUT_OF_RANGE, published >= end
+    kinds = kinds_of(schedule.content_types or [])
+    if kinds is not None:
+        yield OTHER_CONTENT, and_(ScheduleItem.kind.is_not(None), ScheduleItem.kind.not_in(kinds))
+
+
+def kinds_of(content_types: Iterable[str]) -> list[str] | None:
+    """Entry kinds the content types allow; None when they do not restrict kinds (empty,
+    or only platform-specific types such as 'shorts' that an entry cannot tell)."""
+    wanted = set(content_types)
+    kinds = [kind for kind, name in CONTENT_TYPE_OF_KIND.items() if name in wanted]
+    return kinds or None
+
+
+def backlog(session: Session, schedule_id: int, limit: int) -> list[ScheduleItem]:
+    """The pending items to queue now: newest first (undated ones after, as listed)."""
+    if limit <= 0:
+        return []
+    statement = (select(ScheduleItem)
+                 .where(ScheduleItem.schedule_id == schedule_id,
+                        ScheduleItem.state == ITEM_PENDING)
+                 .order_by(ScheduleItem.published_at.desc().nulls_last(), ScheduleItem.id)
+                 .limit(limit))
+    return list(session.scalars(statement))
+
+
+def mark_queued(item: ScheduleItem, job_id: int, now: datetime) -> None:
+    item.state, item.job_id, item.queued_at, item.reason = ITEM_QUEUED, job_id, now, None
+
+
+def reconsider_filtered(session: Session, schedule_id: int) -> None:
+    """The filters changed: items they skipped get another look at the next run."""
+    session.execute(update(ScheduleItem).where(
+        ScheduleItem.schedule_id == schedule_id, ScheduleItem.state == ITEM_SKIPPED,
+        ScheduleItem.reason.in_(FILTER_REASONS)).values(state=ITEM_PENDING, reason=None))
+
+
+def forget_pending(session: Session, schedule_id: int) -> None:
+    """The URL changed: what the old source had waiting is not wanted any more."""
+    session.execute(delete(ScheduleItem).where(ScheduleItem.schedule_id == schedule_id,
+                                               ScheduleItem.state == ITEM_PENDING))

@@ -1,0 +1,67 @@
+"""The same migrations and the same queue logic on PostgreSQL."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from mediadl.core.clock import utcnow
+from mediadl.db.migrate import upgrade
+from mediadl.db.models import Job, User
+from mediadl.db.session import Database
+from mediadl.jobs import leases
+from tests.servers import postgres_bin_dir, postgres_server
+
+pytestmark = pytest.mark.skipif(postgres_bin_dir() is None,
+                                reason="PostgreSQL binaries are not installed")
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    # Not tmp_path: the server account must be able to enter every parent folder.
+    with tempfile.TemporaryDirectory(prefix="mediadl-pg-") as root:
+        Path(root).chmod(0o755)
+        with postgres_server(Path(root) / "pg") as url:
+            upgrade(url)
+            yield url
+
+
+@pytest.fixture
+def pg(postgres_url: str) -> Iterator[Database]:
+    db = Database(postgres_url)
+    yield db
+    with db.session() as session:
+        session.execute(text("TRUNCATE users, jobs, downloads, refresh_tokens CASCADE"))
+    db.dispose()
+
+
+def test_migrations_create_the_search_column(pg):
+    with pg.read() as session:
+        columns = session.execute(text(
+            "SELECT column_name FROM information_schema.columns WHERE table_name='downloads'"
+        )).scalars().all()
+    assert "search_vector" in columns
+
+
+def test_claims_skip_locked_rows_and_follow_priority(pg):
+    with pg.session() as session:
+        owner = User(username="pg-owner", password_hash="x")
+        session.add(owner)
+        session.flush()
+        for position, (priority, rank) in enumerate((("low", 2), ("high", 0), ("normal", 1))):
+            session.add(Job(owner_id=owner.id, url=f"https://fake.invalid/video/{position}",
+                            engine="fake", priority=priority, priority_rank=rank,
+                            position=position))
+    claimed = []
+    with pg.session() as holder:
+        first, _ = leases.claim_next(holder, utcnow(), 30)
+        claimed.append(first.priority)
+        # A second worker, while the first transaction still holds its row lock.
+        with pg.session() as other:
+            second, _ = leases.claim_next(other, utcnow(), 30)
+            claimed.append(second.priority)
+    assert claimed == ["high", "normal"]

@@ -1,0 +1,133 @@
+"""Platform status from outcomes, the throttle, and the claim query that honours them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from mediadl.core.clock import utcnow
+from mediadl.db.models import Job, User
+from mediadl.db.models.platforms import PlatformSetting, PlatformStatus
+from mediadl.jobs import leases
+from mediadl.platforms.ratelimits import is_rate_limited, throttle_delay
+from mediadl.platforms.status import Failure, record_failure, record_success, state_of
+
+
+@pytest.mark.parametrize(("message", "retry_after", "limited"), [
+    ("HTTP Error 429: Too Many Requests", None, True),
+    ("Sign in to confirm you're not a bot. This helps protect our community.", None, True),
+    ("The site asks to confirm you\u2019re not a bot.", None, True),
+    ("Please wait a few minutes before you try again.", None, True),
+    ("challenge_required", None, True),
+    ("HTTP Error 503: Service Unavailable", 30.0, True),
+    ("Video unavailable. This video has been removed by the uploader", None, False),
+    ("HTTP Error 404: Not Found for 'https://example.com/status/429/a.jpg'", None, False),
+])
+def test_rate_limit_answers_are_recognised(message, retry_after, limited):
+    assert is_rate_limited(message, retry_after) is limited
+
+
+def test_the_pause_doubles_up_to_the_ceiling_and_honours_retry_after():
+    assert [throttle_delay(level, 60, 1000) for level in (1, 2, 3, 4, 5, 6)] == [
+        60, 120, 240, 480, 960, 1000]
+    assert throttle_delay(1, 60, 1000, retry_after=300) == 300
+    assert throttle_delay(1, 60, 1000, retry_after=99_999) == 1000
+
+
+def status_of(database, name: str) -> PlatformStatus | None:
+    with database.read() as session:
+        return session.get(PlatformStatus, name)
+
+
+def test_state_goes_ok_warning_error_and_back(database, settings):
+    now = utcnow()
+    assert state_of(status_of(database, "youtube"), settings, now) == "ok"
+    for expected in ("warning", "warning", "error"):
+        with database.session() as session:
+            assert record_failure(session, settings, "youtube",
+                                  Failure("Video unavailable"), now) is None
+        assert state_of(status_of(database, "youtube"), settings, now) == expected
+    with database.session() as session:
+        record_success(session, "youtube", now)
+    row = status_of(database, "youtube")
+    assert state_of(row, settings, now) == "ok"
+    assert (row.error_count, row.failure_total, row.success_total) == (0, 3, 1)
+    assert row.last_error == "Video unavailable" and row.last_success_at == now
+
+
+def test_a_rate_limit_throttles_and_grows_and_a_success_eases_it(database, settings):
+    now = utcnow()
+    base = settings.platforms.throttle_base_seconds
+    with database.session() as session:
+        first = record_failure(session, settings, "instagram", Failure("HTTP Error 429"), now)
+    with database.session() as session:
+        second = record_failure(session, settings, "instagram",
+                                Failure("Please wait a few minutes"), now)
+    assert first == now + timedelta(seconds=base)
+    assert second == now + timedelta(seconds=2 * base)
+    row = status_of(database, "instagram")
+    assert (row.throttle_level, row.throttled_until) == (2, second)
+    assert row.throttle_reason == "Please wait a few minutes"
+    assert state_of(row, settings, now) == "warning"
+    assert state_of(row, settings, second + timedelta(seconds=1)) == "warning"  # 2 failures
+    with database.session() as session:
+        record_success(session, "instagram", now)
+    assert status_of(database, "instagram").throttle_level == 1
+
+
+def test_throttled_again_and_again_is_an_error(database, settings):
+    now = utcnow()
+    for _ in range(settings.platforms.error_after_failures):
+        with database.session() as session:
+            record_failure(session, settings, "tiktok", Failure("429 Too Many Requests"), now)
+    assert state_of(status_of(database, "tiktok"), settings, now) == "error"
+
+
+# -- the claim query ---------------------------------------------------------------------
+@pytest.fixture
+def owner(database) -> int:
+    with database.session() as session:
+        user = User(username="claimer", password_hash="x")
+        session.add(user)
+        session.flush()
+        return user.id
+
+
+def add_job(database, owner: int, platform: str, position: int, status: str = "queued") -> int:
+    with database.session() as session:
+        job = Job(owner_id=owner, url=f"https://example.com/{platform}/{position}",
+                  platform=platform, engine="ytdlp", position=position, status=status)
+        session.add(job)
+        session.flush()
+        return job.id
+
+
+def claimed(database) -> int | None:
+    with database.session() as session:
+        won = leases.claim_next(session, utcnow(), 30)
+        return won[0].id if won else None
+
+
+def test_claims_pass_over_throttled_disabled_and_busy_platforms(database, owner):
+    youtube = add_job(database, owner, "youtube", 1)
+    tiktok = add_job(database, owner, "tiktok", 2)
+    forum = add_job(database, owner, "forum", 3)
+    add_job(database, owner, "forum", 0, status="running")
+    with database.session() as session:
+        session.add(PlatformStatus(name="youtube", throttled_until=utcnow() + timedelta(hours=1),
+                                   throttle_level=1, error_count=1, success_total=0,
+                                   failure_total=1))
+        session.add(PlatformSetting(name="tiktok", enabled=False, cookie_count=0,
+                                    cookie_domains=[]))
+        session.add(PlatformSetting(name="forum", enabled=True, max_concurrent_jobs=1,
+                                    cookie_count=0, cookie_domains=[]))
+    assert claimed(database) is None
+    with database.session() as session:
+        session.get(PlatformSetting, "forum").max_concurrent_jobs = 2
+    assert claimed(database) == forum
+    with database.session() as session:
+        session.get(PlatformStatus, "youtube").throttled_until = utcnow() - timedelta(seconds=1)
+        session.get(PlatformSetting, "tiktok").enabled = True
+    assert claimed(database) == youtube
+    assert claimed(database) == tiktok
