@@ -48,11 +48,14 @@ def test_migrations_create_the_search_column(pg):
 
 
 def test_claims_skip_locked_rows_and_follow_priority(pg):
+    # One owner per job: a status change also bumps that owner's row in job_counts (a
+    # trigger), and two open claims of one owner's jobs would queue on that row - correct,
+    # but it would hide whether the job rows themselves were skipped.
     with pg.session() as session:
-        owner = User(username="pg-owner", password_hash="x")
-        session.add(owner)
-        session.flush()
         for position, (priority, rank) in enumerate((("low", 2), ("high", 0), ("normal", 1))):
+            owner = User(username=f"pg-owner-{position}", password_hash="x")
+            session.add(owner)
+            session.flush()
             session.add(Job(owner_id=owner.id, url=f"https://fake.invalid/video/{position}",
                             engine="fake", priority=priority, priority_rank=rank,
                             position=position))
