@@ -24,6 +24,7 @@ from mediadl.realtime.handshake import authenticate, origin_allowed
 from mediadl.realtime.hub import EventHub
 from mediadl.realtime.principal import Principal
 from mediadl.realtime.sockets import POLICY_VIOLATION, TRY_AGAIN_LATER, SocketSession, Stream
+from mediadl.realtime.tickets import redeem_ticket
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,10 @@ class SocketServer:
     @property
     def hub(self) -> EventHub:
         return self.context.events
+
+    def spend_ticket(self, ticket: str) -> None:
+        with self.context.db.session() as session:
+            redeem_ticket(session, ticket)
 
     async def serve(self, websocket: WebSocket, stream: Stream) -> None:
         """Check, authenticate and run one socket until either side ends it."""

@@ -33,7 +33,12 @@ from mediadl.realtime.events import (
 )
 from mediadl.realtime.log_filter import LogFilter
 from mediadl.realtime.principal import Principal
-from mediadl.realtime.schemas import ControlMessage, FilterMessage, client_message
+from mediadl.realtime.schemas import (
+    AuthMessage,
+    ControlMessage,
+    FilterMessage,
+    client_message,
+)
 from mediadl.realtime.snapshot import queue_snapshot, running_progress
 
 if TYPE_CHECKING:
@@ -159,9 +164,9 @@ class SocketSession:
                 message = await self.websocket.receive()
                 if message["type"] == "websocket.disconnect":
                     return
-                self._handle(message.get("text"))
+                await self._handle(message.get("text"))
 
-    def _handle(self, text: object) -> None:
+    async def _handle(self, text: object) -> None:
         if not isinstance(text, str) or len(text) > MAX_CLIENT_MESSAGE:
             self._reply_error("Send JSON text messages of at most 4 KiB.")
             return
@@ -177,7 +182,10 @@ class SocketSession:
             self.channel.offer(Event("pong", {}))
         elif isinstance(message, ControlMessage):
             self.channel.request_resync()
-        # A ticket after cookie authentication is simply not needed.
+        elif isinstance(message, AuthMessage):
+            # The socket came in on its cookie. Spend the ticket it sent anyway, or it stays
+            # valid - and counts against the user's open tickets - until it expires.
+            await run_in_threadpool(self.server.spend_ticket, message.ticket)
 
     def _apply_filter(self, message: FilterMessage) -> None:
         if self.stream is not Stream.LOGS:
