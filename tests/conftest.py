@@ -21,6 +21,14 @@ from mediadl.db.session import Database
 pytest_plugins = ["tests.fixtures.plugin"]
 
 TEST_PASSWORD = "correct horse battery"
+E2E_FOLDER = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running on the main
+    thread while its session-wide browser lives, and tests that call asyncio.run() fail
+    under it."""
+    items.sort(key=lambda item: item.path.is_relative_to(E2E_FOLDER))
 
 
 @pytest.fixture
