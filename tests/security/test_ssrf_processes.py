@@ -63,7 +63,9 @@ def test_a_probe_process_is_guarded_too(live_client: TestClient,
                                         live_login: Callable[..., dict[str, str]],
                                         local_site: OutboundSite) -> None:
     headers = live_login("alice")
+    # 127.0.0.1 passes the early check; the probe process itself must refuse 127.0.0.2.
+    target = f"http://127.0.0.2:{local_site.port}/ok"
     answer = live_client.post("/api/v1/parse", headers=headers,
-                              json={"url": local_site.url("/ok")})
+                              json={"url": local_site.url(f"/redirect?to={target}")})
     assert answer.status_code == 400, answer.text
     assert "mediadl does not connect to a loopback address" in answer.json()["detail"]
