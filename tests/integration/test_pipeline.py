@@ -67,14 +67,17 @@ def test_direct_file_lands_in_library_with_range(live_client, live_login, site, 
 def test_hls_respects_the_quality_ceiling(live_client, live_login, site, settings):
     headers = live_login()
     ladder = site.url("/hls_ladder/master.m3u8")
-    low = _enqueue(live_client, headers, ladder, quality="360")
-    best = _enqueue(live_client, headers, ladder, quality="best")
-    ceiling = _enqueue(live_client, headers, ladder, quality="1080")
-    for job_id, height in ((low["id"], 360), (best["id"], 480), (ceiling["id"], 480)):
-        job = wait_for_job(live_client, headers, job_id)
+    # One after the other: the same stream at another quality is a new download, never
+    # "already downloaded" because a lower quality of it is in the library.
+    for quality, height in (("360", 360), ("best", 480), ("1080", 480)):
+        job = wait_for_job(live_client, headers,
+                           _enqueue(live_client, headers, ladder, quality=quality)["id"])
         assert job["status"] == "completed", job
         download = _download(live_client, headers, job)
         assert _streams(_library_file(settings, download))["video"]["height"] == height
+    again = wait_for_job(live_client, headers,
+                         _enqueue(live_client, headers, ladder, quality="360")["id"])
+    assert again["status"] == "completed" and again["error"].startswith("Skipped"), again
 
 
 def test_dash_is_merged_and_audio_preset_drops_video(live_client, live_login, site, settings):
