@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from mediadl.engines.base import EngineError, FetchOptions, FileWritten, Finished, Progress
-from mediadl.engines.forum.client import Pacer
 from mediadl.engines.forum.engine import ForumEngine
+from mediadl.engines.ratelimit import pacer_for
 from tests.fixtures.forum_pages import Item, default_forum_posts, full_image_names, thread_path
 from tests.fixtures.site import FixtureSite
 
@@ -144,7 +144,7 @@ def test_every_fixture_image_is_distinct(fixture_media):
 
 def test_the_pacer_keeps_the_least_interval_between_requests():
     slept: list[float] = []
-    pacer = Pacer(FetchOptions(min_request_interval_s=2.0), sleep=slept.append)
+    pacer = pacer_for(FetchOptions(min_request_interval_s=2.0), sleep=slept.append)
     pacer.wait()
     pacer.wait()
     pacer.wait()
@@ -156,6 +156,6 @@ def test_the_pacer_is_shared_between_processes_through_a_file(tmp_path: Path):
     options = FetchOptions(min_request_interval_s=5.0, shared_state_dir=tmp_path,
                            platform="forum")
     first, second = [], []
-    Pacer(options, sleep=first.append).wait()
-    Pacer(options, sleep=second.append).wait()  # another job process, same platform
+    pacer_for(options, sleep=first.append).wait()
+    pacer_for(options, sleep=second.append).wait()  # another job process, same platform
     assert first == [] and second and second[0] == pytest.approx(5.0, abs=0.2)

@@ -188,6 +188,10 @@ def test_the_queue_uses_the_platform_route_and_default_quality(client, admin_hea
      "https://www.tiktok.com/@scout2015"),
     ("/api/v1/platforms/instagram/posts", {"url": "https://www.instagram.com/natgeo/"},
      "https://www.instagram.com/natgeo/"),
+    ("/api/v1/platforms/forum/thread", {"url": "https://forum.example.org/threads/a.1/",
+                                        "max_items": 40, "date_from": "2024-02-01",
+                                        "date_to": "2024-05-31"},
+     "https://forum.example.org/threads/a.1/"),
 ])
 def test_seed_shortcuts_queue_the_right_link(client, user_headers, path, body, url):
     answer = client.post(path, headers=user_headers, json=body)
@@ -213,6 +217,10 @@ def test_forum_thread_shortcut_forces_the_forum_engine(client, user_headers):
     ("/api/v1/platforms/tiktok/user", {"username": "x", "date_from": "2024-05-01",
                                        "date_to": "2024-01-01"}),
     ("/api/v1/platforms/forum/thread", {"url": "ftp://board.example.net/t/1"}),
+    ("/api/v1/platforms/forum/thread", {"url": "https://board.example.net/t/x/1",
+                                        "date_from": "2024-05-01", "date_to": "2024-01-01"}),
+    ("/api/v1/platforms/forum/thread", {"url": "https://board.example.net/t/x/1",
+                                        "username": "bob"}),
     ("/api/v1/platforms/youtube/download", {"url": "https://youtu.be/x", "flags": "--exec"}),
 ])
 def test_bad_shortcut_requests_are_422(client, user_headers, path, body):

@@ -152,15 +152,16 @@ def test_a_rate_limit_throttles_the_platform_and_keeps_the_attempt(database, set
     assert (waiting.status, waiting.attempts) == ("queued", 0)
     assert "429" in waiting.error
     with database.read() as session:
-        status = session.get(PlatformStatus, "generic")
+        # A generic link's rate limit throttles its site, not every generic link.
+        status = session.get(PlatformStatus, "generic:127.0.0.1")
     base = settings.platforms.throttle_base_seconds
     assert status.throttle_level == 1 and status.throttled_until == waiting.not_before
     assert timedelta(seconds=base - 5) < waiting.not_before - utcnow() <= timedelta(seconds=base)
     other = enqueue(database, settings, owner, site.url("/page/video"))
     with database.session() as session:
-        assert leases.claim_next(session, utcnow(), 30) is None  # the whole platform waits
+        assert leases.claim_next(session, utcnow(), 30) is None  # the whole site waits
     with database.session() as session:
-        session.get(PlatformStatus, "generic").throttled_until = utcnow()
+        session.get(PlatformStatus, "generic:127.0.0.1").throttled_until = utcnow()
         session.get(Job, job_id).not_before = utcnow()
     with database.session() as session:
         claimed, _token = leases.claim_next(session, utcnow() + timedelta(seconds=1), 30)

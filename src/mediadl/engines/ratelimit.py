@@ -7,6 +7,9 @@ Go's ``rate.Limiter``). Each job is its own process, so a per-host or global lim
 holds if the processes share one bucket: ``SharedTokenBucket`` keeps its state in a small
 file, guarded by ``flock``. ``CLOCK_MONOTONIC`` is one clock for the whole machine, so the
 stamps written by one process mean the same to the next.
+
+The same bucket with a capacity of one request paces requests: ``RequestPacer`` keeps the
+least time between two requests of one platform across every job process of the machine.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from mediadl.engines.base import FetchOptions
 
 Clock = Callable[[], float]
 BURST_SECONDS = 0.25  # how far ahead of its rate a quiet bucket lets a transfer run
@@ -152,3 +157,53 @@ def speed_limiter(host: str, per_host_bps: int | None, global_bps: int | None,
             buckets.append(SharedTokenBucket(bucket_file(shared_dir, scope), rate)
                            if shared_dir is not None else TokenBucket(rate))
     return SpeedLimiter(buckets)
+
+
+class RequestPacer:
+    """The least time between two requests of one scope (a platform): a bucket of one
+    request that fills once per ``interval_s``, so the n-th caller of a burst goes n-1
+    intervals after the first. With ``shared_dir`` every process using that folder shares
+    it; without, it holds within this process only."""
+
+    def __init__(self, interval_s: float, scope: str, shared_dir: Path | None,
+                 sleep: Callable[[float], object] = time.sleep,
+                 clock: Clock = time.monotonic) -> None:
+        self._sleep = sleep
+        self._bucket: Bucket | None = None
+        if interval_s > 0:
+            rate, name = 1.0 / interval_s, f"requests:{scope}"
+            self._bucket = (SharedTokenBucket(bucket_file(shared_dir, name), rate, 1.0, clock)
+                            if shared_dir is not None else TokenBucket(rate, 1.0, clock))
+
+    def wait(self) -> float:
+        """Before a request: sleeps until this request's turn; returns the seconds slept."""
+        delay = self.reserve()
+        if delay > 0:
+            self._sleep(delay)
+        return delay
+
+    def reserve(self) -> float:
+        """Take this request's turn without sleeping (a request that was just made): the
+        next caller waits a full interval after it."""
+        return self._bucket.reserve(1) if self._bucket is not None else 0.0
+
+    def close(self) -> None:
+        if isinstance(self._bucket, SharedTokenBucket):
+            self._bucket.close()
+
+
+def pacer_for(options: FetchOptions,
+              sleep: Callable[[float], object] = time.sleep) -> RequestPacer:
+    """The pacer of the job's platform, shared through the job's ``shared_state_dir``."""
+    return RequestPacer(options.min_request_interval_s, options.platform or "generic",
+                        options.shared_state_dir, sleep)
+
+
+def wait_for_turn(options: FetchOptions) -> float:
+    """Before one request made outside a long-lived client (a download, another program's
+    first request): waits for the platform's turn; returns the seconds slept."""
+    pacer = pacer_for(options)
+    try:
+        return pacer.wait()
+    finally:
+        pacer.close()

@@ -9,7 +9,7 @@ from typing import Any
 from mediadl.core.settings import Settings
 from mediadl.db.models import Job
 from mediadl.engines.base import FetchOptions
-from mediadl.platforms.jobside import JobSetup
+from mediadl.platforms.jobside import JobSetup, shared_state_dir
 from mediadl.security.outbound import guarded_command
 from mediadl.security.policy import outbound_policy
 
@@ -32,7 +32,7 @@ def fetch_options_for(job: Job, settings: Settings,
         speed_limit_bps=settings.downloads.per_host_speed_limit or None,
         global_speed_limit_bps=settings.downloads.global_speed_limit or None,
         # Every job process of this machine shares its speed-limit buckets through here.
-        shared_state_dir=settings.work_dir / ".speed",
+        shared_state_dir=shared_state_dir(settings),
         use_aria2c=settings.downloads.use_aria2c,
         guarded_python=guarded_python(settings),
         collection_entry=job.parent_id is not None,

@@ -183,7 +183,10 @@ FAKE = Platform(
     examples=("https://fake.invalid/video/clip", "https://fake.invalid/playlist/show"),
 )
 
-# Thread URL shapes of the common forum software, on any host.
+# Thread URL shapes of the common forum software, on any host. Every thread goes to the
+# forum engine, also on the XenForo and vBulletin forums gallery-dl has extractors for: one
+# way for all forums (posts only, one job per image in the download archive, the next run
+# starting at the last page read, post dates); gallery-dl still resolves image-host links.
 FORUM_THREAD_PATTERNS = (
     r"/threads/(?:[^/?#]*\.)?\d+(?:/|[?#]|$)",            # XenForo
     r"/showthread\.php(?:[?/]|$)",                           # vBulletin, MyBB

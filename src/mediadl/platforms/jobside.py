@@ -1,9 +1,11 @@
 """What a job process needs from its platform, and what it tells the platform back.
 
 Before the engine runs: the platform's settings, its cookies copied into the job folder
-(deleted when the job process is done with them), its proxy, and for a forum thread the
-page it was read up to. After: the outcome, counted into the platform's status (a rate
-limit throttles the platform), and the archive and thread state brought up to date.
+(deleted when the job process is done with them), its proxy, for a forum thread the page
+it was read up to, and the platform's turn: a platform with a least time between requests
+paces job starts across every job process of the machine (see ``paced_job``). After: the
+outcome, counted into the platform's status (a rate limit throttles the platform), and the
+archive and thread state brought up to date.
 """
 
 from __future__ import annotations
@@ -16,22 +18,26 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mediadl.core.settings import Settings
-from mediadl.db.models import Job
+from mediadl.db.models import Download, Job
 from mediadl.db.models.platforms import PlatformSetting
 from mediadl.db.session import Database
 from mediadl.engines.base import EngineError, Entry, ProbeResult
+from mediadl.engines.ratelimit import RequestPacer
 from mediadl.platforms import archive, threads
 from mediadl.platforms.catalog import GENERIC, platform_named
 from mediadl.platforms.configuration import config_of, cookies_of, proxy_of
 from mediadl.platforms.cookies import write_job_copy
-from mediadl.platforms.status import Failure, record_failure, record_success
+from mediadl.platforms.status import Failure, host_of, record_failure, record_success
 from mediadl.security.sealing import SealError
 
 log = logging.getLogger(__name__)
 MAX_KEY = 512
+# Engines that wait for the platform's turn before each request they make (engines.ratelimit).
+SELF_PACED_ENGINES = frozenset({"forum"})
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,35 @@ def job_setup(db: Database, settings: Settings, job: Job, job_dir: Path) -> Iter
     """The platform side of one job run; its cookie copy is gone when the block ends."""
     with db.read() as session:
         resume = _resume_url(session, job)
-    with platform_setup(db, settings, job.platform, job_dir) as setup:
+    with (platform_setup(db, settings, job.platform, job_dir) as setup,
+          paced_job(settings, job, setup.min_request_interval_s)):
         yield replace(setup, resume_from_url=resume)
+
+
+@contextmanager
+def paced_job(settings: Settings, job: Job, interval_s: float) -> Iterator[None]:
+    """The job's first request waits for the platform's turn, and its end counts as a
+    request: on one machine a job of the platform starts at least ``interval_s`` after
+    every other one started, and after every one whose end was stamped before it asked
+    (the stamp comes when the block ends, just after the runner recorded the outcome).
+    yt-dlp and gallery-dl make their requests themselves and space them only within their
+    own process; this is what keeps their jobs apart. Engines that wait for the turn
+    before each request they make skip it."""
+    if interval_s <= 0 or job.engine in SELF_PACED_ENGINES:
+        yield
+        return
+    pacer = RequestPacer(interval_s, job.platform, shared_state_dir(settings))
+    try:
+        pacer.wait()
+        yield
+    finally:
+        pacer.reserve()
+        pacer.close()
+
+
+def shared_state_dir(settings: Settings) -> Path:
+    """Where the job processes of this machine share speed limits and request pacing."""
+    return settings.work_dir / ".speed"
 
 
 @contextmanager
@@ -106,7 +139,19 @@ def archived_download_id(session: Session, job: Job, media_id: str | None) -> in
     re-downloaded) on its own is a request for it. Entries of a collection are held back
     by the archive alone (see ``new_entries``), like yt-dlp's download archive."""
     item = archive.archived(session, job.owner_id, job.platform, media_id)
-    return item.download_id if item is not None else None
+    if item is None or item.download_id is None:
+        return None
+    return item.download_id if _same_request(session, job, item.download_id) else None
+
+
+def _same_request(session: Session, job: Job, download_id: int) -> bool:
+    """Whether the stored download answers this job's request: the same item asked for at
+    another quality, or as audio only, is a new download, not a duplicate."""
+    earlier = session.scalar(select(Job).join(Download, Download.job_id == Job.id)
+                             .where(Download.id == download_id))
+    if earlier is None:
+        return True
+    return (earlier.quality, earlier.options or {}) == (job.quality, job.options or {})
 
 
 def new_entries(session: Session, job: Job, probe: ProbeResult) -> list[Entry]:
@@ -129,7 +174,7 @@ def on_success(session: Session, job: Job, download_id: int | None, now: datetim
                skipped: bool = False) -> None:
     """A completed job: its platform worked; its item goes into the archive; a job that
     found its item already there is linked to that download."""
-    record_success(session, job.platform, now)
+    record_success(session, job.platform, now, host_of(job.url))
     if skipped and download_id:
         archive.link_skip(session, job.id, download_id)
     if job.kind not in ("playlist", "gallery", "thread"):
@@ -141,7 +186,8 @@ def on_failure(session: Session, settings: Settings, job: Job, message: str,
                retry_after: float | None, now: datetime) -> datetime | None:
     """Counts the failure; returns until when the platform is throttled when it was a rate
     limit (the job then waits that long without losing an attempt)."""
-    until = record_failure(session, settings, job.platform, Failure(message, retry_after), now)
+    until = record_failure(session, settings, job.platform, Failure(message, retry_after), now,
+                           host_of(job.url))
     if until is not None:
         log.warning("platform %s throttled until %s: %s", job.platform, until, message)
     return until

@@ -137,9 +137,19 @@ class ShortcutRequest(RequestModel):
 
 
 class ThreadShortcutRequest(RequestModel):
+    """A thread is named by its link (no user name); the dates pick posts by their date
+    where the forum's pages show one."""
+
     url: MediaURL
     max_items: int | None = Field(None, ge=1, le=100_000)
+    date_from: date | None = None
+    date_to: date | None = None
     priority: Priority = "normal"
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> ThreadShortcutRequest:
+        _check_dates(self.date_from, self.date_to)
+        return self
 
 
 class PlatformTestRequest(RequestModel):

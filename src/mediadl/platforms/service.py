@@ -159,7 +159,7 @@ class PlatformService:
     def thread(self, owner: User, request: ThreadShortcutRequest) -> Job:
         return self._enqueue(owner, Download(
             url=request.url, route=route_to(FORUM, request.url), priority=request.priority,
-            options=selection(request.max_items, None, None)))
+            options=selection(request.max_items, request.date_from, request.date_to)))
 
     def _enqueue(self, owner: User, download: Download) -> Job:
         with self.db.session() as session:

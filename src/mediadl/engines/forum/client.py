@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from mediadl.engines.base import EngineError, FetchOptions
-from mediadl.engines.ratelimit import Bucket, SharedTokenBucket, TokenBucket, bucket_file
+from mediadl.engines.ratelimit import pacer_for
 
 USER_AGENT = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
               "Chrome/130.0 Safari/537.36")
@@ -32,37 +32,10 @@ class PageAnswer:
     text: str
 
 
-class Pacer:
-    """The least time between two requests of one platform, across every job process
-    that shares ``shared_state_dir`` (a token bucket of one request)."""
-
-    def __init__(self, options: FetchOptions, sleep: Callable[[float], None] = time.sleep):
-        self._sleep = sleep
-        self._bucket: Bucket | None = None
-        interval = options.min_request_interval_s
-        if interval > 0:
-            rate = 1.0 / interval
-            scope = f"requests:{options.platform or 'forum'}"
-            self._bucket = (SharedTokenBucket(bucket_file(options.shared_state_dir, scope),
-                                              rate, burst=1.0)
-                            if options.shared_state_dir is not None else
-                            TokenBucket(rate, burst=1.0))
-
-    def wait(self) -> None:
-        if self._bucket is not None:
-            delay = self._bucket.reserve(1)
-            if delay > 0:
-                self._sleep(delay)
-
-    def close(self) -> None:
-        if isinstance(self._bucket, SharedTokenBucket):
-            self._bucket.close()
-
-
 class ForumClient:
     def __init__(self, options: FetchOptions) -> None:
         self.options = options
-        self.pacer = Pacer(options)
+        self.pacer = pacer_for(options)  # shared with every job process of the platform
         self._client = httpx.Client(
             headers={"User-Agent": USER_AGENT, "Accept-Language": "en"},
             cookies=_cookie_jar(options.cookie_file), proxy=options.proxy or None,

@@ -5,7 +5,9 @@ link to, never the thumbnails.
 host page, an attachment, a direct image); the job layer turns the entries into child jobs
 and skips those already in the download archive, so a re-run fetches only what is new.
 It starts at ``resume_from_url`` (the last page read before) when the job layer knows one,
-and reports where it stopped (``last_page_url``, ``last_post_id``) for the next run.
+and reports where it stopped (``last_page_url``, ``last_post_id``) for the next run. With
+``date_from``/``date_to`` it lists only links of posts dated within them (a post whose page
+shows no date is kept; see ``pages``).
 
 ``fetch`` of one image link resolves it to the full-size image: links to image hosts that
 gallery-dl knows go to gallery-dl's host extractors; any other link is fetched, and when it
@@ -35,6 +37,7 @@ from mediadl.engines.forum.pages import parse_page
 from mediadl.engines.forum.thread import ThreadRead, read_thread
 from mediadl.engines.gallerydl.engine import GalleryDlEngine
 from mediadl.engines.gallerydl.hosts import is_image_host_link
+from mediadl.engines.ratelimit import wait_for_turn
 
 DEFAULT_ENTRY_LIMIT = 5000
 THREAD_URL = re.compile(
@@ -62,7 +65,9 @@ class ForumEngine:
             first = _first_page(client, url, options.resume_from_url)
             if not first.text:
                 return _single_file(url, first)
-            return _listing(url, read_thread(client, first, _limit(options)), first)
+            read = read_thread(client, first, _limit(options), options.date_from,
+                               options.date_to)
+            return _listing(url, read, first)
 
     def fetch(self, url: str, dest: Path, options: FetchOptions, emit: Emit) -> None:
         dest.mkdir(parents=True, exist_ok=True)
@@ -97,6 +102,7 @@ def full_size_image(client: ForumClient, url: str, dest: Path, emit: Emit) -> tu
 def _by_gallery_dl(url: str, dest: Path, options: FetchOptions, emit: Emit) -> bool:
     """gallery-dl's host extractor; False when it cannot read the page (a changed site),
     so the page is read the generic way instead."""
+    wait_for_turn(options)  # its first request; gallery-dl spaces the later ones itself
     try:
         GalleryDlEngine().fetch(url, dest, options, emit)
     except EngineError as error:
@@ -111,7 +117,7 @@ def _listing(url: str, read: ThreadRead, first: PageAnswer) -> ProbeResult:
         single = _single_image_page(url, first)
         if single is not None:
             return single
-    if not read.entries:
+    if not read.entries and not read.dated_out:  # none at all, not none within the dates
         raise EngineError("No image links were found on this page.")
     return ProbeResult(
         url=url, kind="thread" if read.is_thread else "gallery", title=read.title,

@@ -7,12 +7,17 @@ Forum software marks posts and their message bodies in a handful of ways (XenFor
 ``#elComment_N .ipsType_richText``, Discourse ``.cooked``). Links inside message bodies are
 what people posted; avatars, signatures and navigation are outside them. A page without
 any message body (a gallery) is read as a whole.
+
+A post's date is the first ``<time datetime>`` inside it (XenForo, phpBB, Invision,
+Discourse; XenForo's ``data-time`` too). Software that prints dates as plain text only
+(vBulletin, SMF, MyBB) gives its posts no date.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
@@ -59,6 +64,7 @@ class Page:
     og_image: str | None = None
     images: list[FoundImage] = field(default_factory=list)
     post_ids: list[str] = field(default_factory=list)
+    post_dates: dict[str, datetime] = field(default_factory=dict)  # naive UTC, by post id
     bodies: int = 0  # message bodies seen: a forum page has some, a gallery none
 
     @property
@@ -69,6 +75,9 @@ class Page:
         """Links from message bodies when the page has any, else every link."""
         inside = [link for link in self.links if link.in_post]
         return inside if self.has_posts else self.links
+
+    def posted_at(self, link: FoundLink) -> datetime | None:
+        return self.post_dates.get(link.post_id) if link.post_id else None
 
     def main_image(self) -> str | None:
         """og:image first, then an image the page marks as its main one, then the largest."""
@@ -196,6 +205,14 @@ class _Scanner(HTMLParser):
         elif values.get("title", "").lower().startswith("next page") and not self._next_by_words:
             self._next_by_words = href
 
+    def _start_time(self, values: dict[str, str]) -> None:
+        post_id = self._post_id()
+        if post_id is None or post_id in self.page.post_dates:
+            return
+        posted = _timestamp(values.get("datetime"), values.get("data-time"))
+        if posted is not None:
+            self.page.post_dates[post_id] = posted
+
     def _start_img(self, values: dict[str, str]) -> None:
         src = self._absolute(values.get("data-url") or values.get("src")
                              or values.get("data-src"))
@@ -239,6 +256,20 @@ class _Scanner(HTMLParser):
 
 def _looks_like_image(url: str) -> bool:
     return bool(IMAGE_EXTENSIONS.search(urlsplit(url).path))
+
+
+def _timestamp(iso: str | None, epoch: str | None) -> datetime | None:
+    """A ``datetime`` attribute (ISO 8601; no zone = UTC) or else seconds since the epoch,
+    as naive UTC; None when neither is readable."""
+    try:
+        if iso:
+            moment = datetime.fromisoformat(iso.strip())
+            return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+        if epoch and epoch.strip().isdigit():
+            return datetime.fromtimestamp(int(epoch), UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
 
 
 def _number(text: str | None) -> int:

@@ -90,10 +90,15 @@ def extractor_config(options: FetchOptions, files_dir: Path) -> dict[str, Any]:
         config["cookies"] = str(options.cookie_file)
     if options.proxy:
         config["proxy"] = options.proxy
-    if options.min_request_interval_s:
-        config["sleep-request"] = options.min_request_interval_s
-        config["sleep"] = options.min_request_interval_s
-    return config
+    return {**config, **pacing_config(options.min_request_interval_s)}
+
+
+def pacing_config(interval_s: float) -> dict[str, Any]:
+    """gallery-dl waits before each request of an extractor and before each file; within
+    its own process only: the job layer spaces job starts across processes."""
+    if not interval_s:
+        return {}
+    return {"sleep-request": interval_s, "sleep": interval_s}
 
 
 def downloader_config(options: FetchOptions) -> dict[str, Any]:

@@ -1,5 +1,9 @@
 """The links gallery-dl takes in mediadl: Instagram (all but reels, which yt-dlp takes),
-TikTok photo posts, and image hosts whose pages lead to a full-size image."""
+TikTok photo posts, and image hosts whose pages lead to a full-size image.
+
+Forum threads never go to gallery-dl, not even those of the few forums it has extractors
+for: the forum engine reads every thread the same way (posts only, one job per image, the
+next run starting at the last page read) and hands each image-host link to gallery-dl."""
 
 from __future__ import annotations
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
@@ -41,6 +40,7 @@ from mediadl.engines.http.options import transfer_request
 from mediadl.engines.http.probe import inspect, probe_result
 from mediadl.engines.http.remote import RemoteFile
 from mediadl.engines.http.transfer import TransferResult, TransferStatus, download
+from mediadl.engines.ratelimit import wait_for_turn
 from mediadl.engines.ytdlp.engine import YtdlpEngine
 
 PART_NAME = "download.part"
@@ -77,9 +77,9 @@ class HttpEngine:
             YtdlpEngine().fetch(url, dest, options, emit)
             return
         dest.mkdir(parents=True, exist_ok=True)
-        # A platform that asks for time between requests gets it before the download, as
-        # yt-dlp's sleep_interval does for the other engines.
-        time.sleep(options.min_request_interval_s)
+        # A platform that asks for time between requests gets it before the download, in
+        # turn with every other job process of the platform.
+        wait_for_turn(options)
         try:
             path, result = fetch_file(url, dest / PART_NAME, options, emit)
         except WebPage:

@@ -115,10 +115,17 @@ def platform_params(options: FetchOptions) -> dict[str, Any]:
         params["cookiefile"] = str(options.cookie_file)
     if options.proxy:
         params["proxy"] = options.proxy
-    if options.min_request_interval_s:
-        params["sleep_interval_requests"] = options.min_request_interval_s
-        params["sleep_interval"] = options.min_request_interval_s
-    return params
+    return {**params, **pacing_params(options.min_request_interval_s)}
+
+
+def pacing_params(interval_s: float) -> dict[str, Any]:
+    """yt-dlp waits before every page request but its first, before each download and
+    each subtitle. That holds within this yt-dlp instance only: the job layer spaces job
+    starts across processes (platforms.jobside.paced_job)."""
+    if not interval_s:
+        return {}
+    return {"sleep_interval_requests": interval_s, "sleep_interval": interval_s,
+            "sleep_interval_subtitles": interval_s}
 
 
 def date_range(options: FetchOptions) -> DateRange | None:
