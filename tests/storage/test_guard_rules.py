@@ -3,10 +3,13 @@ limit standing in for a nearly full disk."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from mediadl.app_context import AppContext
+from mediadl.core.clock import utcnow
 from mediadl.core.settings import Settings
 from mediadl.db.models import Job
 from mediadl.db.models.library_ops import NotificationEvent, StoragePause
@@ -171,3 +174,20 @@ def test_admins_have_no_quota(guard: StorageGuard, database: Database, settings:
     job = add_job(database, admin, status="running", lease_owner="t", total_bytes=MB)
     guard.check()
     assert _status(database, job.id) == ("running", None)
+
+
+def test_a_resume_keeps_the_start_time_of_a_job_that_never_ran(
+        guard: StorageGuard, database: Database, settings: Settings, owner: int) -> None:
+    settings.storage.user_quota_bytes = 10 * MB
+    later = utcnow() + timedelta(hours=5)
+    old = add_download(database, None, owner, size=12 * MB)
+    waiting = add_job(database, owner, status="queued", not_before=later)
+    retrying = add_job(database, owner, status="queued", not_before=later, started_at=utcnow())
+    guard.check()
+    assert _status(database, waiting.id) == ("paused", "quota")
+    with database.session() as session:
+        session.delete(session.get(type(old), old.id))
+    guard.check()
+    with database.read() as session:
+        assert session.get(Job, waiting.id).not_before == later
+        assert session.get(Job, retrying.id).not_before is None  # a retry's wait is skipped

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.orm import Session
 
 from mediadl.core.clock import utcnow
@@ -58,8 +58,12 @@ def resume_from_storage(session: Session, jobs: Iterable[Job]) -> list[int]:
     ids = [job.id for job in jobs]
     if not ids:
         return []
+    # A job that never started keeps the start time its owner set; one that ran skips
+    # whatever retry wait it had, as a resume by hand does.
+    kept_start = case((Job.started_at.is_(None), Job.not_before), else_=None)
     session.execute(update(Job).where(Job.id.in_(ids), Job.status == PAUSED)
-                    .values(status=QUEUED, not_before=None, error=None, updated_at=utcnow()))
+                    .values(status=QUEUED, not_before=kept_start, error=None,
+                            updated_at=utcnow()))
     session.execute(delete(StoragePause).where(StoragePause.job_id.in_(ids)))
     return ids
 
