@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from mediadl.core.clock import utcnow
 from mediadl.db.models import Job, User
@@ -131,3 +132,52 @@ def test_claims_pass_over_throttled_disabled_and_busy_platforms(database, owner)
         session.get(PlatformSetting, "tiktok").enabled = True
     assert claimed(database) == youtube
     assert claimed(database) == tiktok
+
+
+def add_link_job(database, owner: int, url: str, position: int) -> int:
+    with database.session() as session:
+        job = Job(owner_id=owner, url=url, platform="generic", engine="ytdlp",
+                  position=position, status="queued")
+        session.add(job)
+        session.flush()
+        return job.id
+
+
+def test_a_rate_limited_generic_site_holds_back_its_own_links_only(database, settings, owner):
+    """One site's 429 pauses that site (and its subdomains), not every generic link."""
+    now = utcnow()
+    limited = add_link_job(database, owner, "https://media.example.org/a.mp4", 1)
+    subdomain = add_link_job(database, owner, "HTTPS://CDN.Media.Example.org:8443/b.mp4", 2)
+    lookalike = add_link_job(database, owner, "https://notmedia.example.org/c.mp4", 3)
+    elsewhere = add_link_job(database, owner, "https://example.net/?u=media.example.org", 4)
+    with database.session() as session:
+        until = record_failure(session, settings, "generic", Failure("HTTP Error 429"), now,
+                               host="www.media.example.org")
+    assert until is not None
+    assert status_of(database, "generic").throttled_until is None
+    assert status_of(database, "generic:media.example.org").throttled_until == until
+
+    assert [claimed(database), claimed(database), claimed(database)] == [lookalike, elsewhere,
+                                                                         None]
+    with database.session() as session:
+        record_success(session, "generic", now, host="media.example.org")  # eases it
+    assert status_of(database, "generic:media.example.org").throttled_until is None
+    assert [claimed(database), claimed(database)] == [limited, subdomain]
+
+
+def test_a_long_host_is_throttled_under_a_name_that_fits(database, settings, owner):
+    host = "an-even-longer-registrable-name.example"
+    job = add_link_job(database, owner, f"https://{host}/a.jpg", 1)
+    other = add_link_job(database, owner, "https://short.example/a.jpg", 2)
+    with database.session() as session:
+        record_failure(session, settings, "generic", Failure("429 Too Many Requests"),
+                       utcnow(), host=host)
+    assert claimed(database) == other
+    assert claimed(database) is None  # ``job`` waits for its site
+    with database.read() as session:
+        [name] = session.scalars(select(PlatformStatus.name).where(
+            PlatformStatus.throttled_until.is_not(None))).all()
+    assert name.startswith("generic~") and len(name) <= 32
+    with database.session() as session:
+        session.get(PlatformStatus, name).throttled_until = utcnow()
+    assert claimed(database) == job

@@ -11,7 +11,13 @@ import pytest
 
 from mediadl.engines.base import FetchOptions, ListRequest
 from mediadl.engines.ytdlp.feeds import NotAFeed, parse_feed
-from mediadl.engines.ytdlp.listing import KNOWN_STREAK, looks_like_feed, scan
+from mediadl.engines.ytdlp.listing import (
+    APPROXIMATE_DATES,
+    KNOWN_STREAK,
+    is_newest_first,
+    looks_like_feed,
+    scan,
+)
 
 BASE = "https://podcast.example.org/feed.xml"
 
@@ -36,35 +42,72 @@ def known(*numbers: int) -> frozenset[str]:
 
 def test_a_listing_stops_at_the_first_known_entries():
     pages = Pages(total=5000)
-    request = ListRequest(known_keys=known(*range(1, 4991)), max_entries=1000)
+    request = ListRequest(known_keys=known(*range(1, 4991)), max_entries=1000,
+                          state={"exhausted": True, "offset": 4990})
 
-    fresh, looked_at, complete = scan(pages, request, total=None)
+    found = scan(pages, request, total=None)
 
-    assert [entry.key for entry in fresh] == [f"v{n}" for n in range(5000, 4990, -1)]
-    assert looked_at == 10 + KNOWN_STREAK and pages.pulled == looked_at
-    assert not complete
+    assert [entry.key for entry in found.fresh] == [f"v{n}" for n in range(5000, 4990, -1)]
+    assert found.looked_at == 10 + KNOWN_STREAK and pages.pulled == found.looked_at
+    assert found.ended and found.position == 5000
 
 
 def test_one_known_entry_among_new_ones_does_not_end_the_listing():
     request = ListRequest(known_keys=known(98), max_entries=1000)
-    fresh, _, complete = scan(Pages(total=100), request, total=None)
-    assert len(fresh) == 99 and complete
+    found = scan(Pages(total=100), request, total=None)
+    assert len(found.fresh) == 99 and found.ended
 
 
 def test_a_source_with_unseen_entries_further_down_is_listed_past_the_known_ones():
     # A playlist that grows at its end: the head is known, the count says more exists.
     pages = Pages(total=60)
-    request = ListRequest(known_keys=known(*range(11, 61)), max_entries=1000)
-    fresh, looked_at, complete = scan(pages, request, total=60)
-    assert [entry.key for entry in fresh] == [f"v{n}" for n in range(10, 0, -1)]
-    assert complete and looked_at == 60
+    request = ListRequest(known_keys=known(*range(11, 61)), max_entries=1000,
+                          state={"exhausted": True, "offset": 50})
+    found = scan(pages, request, total=60)
+    assert [entry.key for entry in found.fresh] == [f"v{n}" for n in range(10, 0, -1)]
+    # The known part is passed over from the last offset (less a small overlap).
+    assert found.ended and found.looked_at == KNOWN_STREAK + 10 + KNOWN_STREAK
 
 
 def test_a_first_listing_of_a_huge_source_stops_at_max_entries():
     pages = Pages(total=100_000)
-    fresh, looked_at, complete = scan(pages, ListRequest(max_entries=250), total=100_000)
-    assert len(fresh) == 250 and looked_at == 250 and pages.pulled == 251
-    assert not complete
+    found = scan(pages, ListRequest(max_entries=250), total=100_000)
+    assert len(found.fresh) == 250 and found.looked_at == 250 and pages.pulled == 250
+    assert not found.ended and found.position == 250
+
+
+def test_backfill_goes_on_below_the_known_part_without_a_total_new_items_first():
+    """A channel that does not say how long it is: each run takes the news at the top,
+    then continues from where the last run stopped, until the end was reached once."""
+    total, budget = 700, 250
+    first = scan(Pages(total), ListRequest(max_entries=budget), total=None)
+    seen = {entry.key for entry in first.fresh}
+    state = {"offset": first.position, "exhausted": first.ended}
+    assert len(seen) == budget and not first.ended
+
+    newer = Pages(total + 5)  # five uploads since
+    second = scan(newer, ListRequest(known_keys=frozenset(seen), max_entries=budget,
+                                     state=state), total=None)
+    keys = [entry.key for entry in second.fresh]
+    assert keys[:5] == [f"v{n}" for n in range(705, 700, -1)]  # the news come first
+    assert keys[5:] == [f"v{n}" for n in range(450, 450 - len(keys) + 5, -1)]
+    # Entries passed over on the way down are not looked at (nor counted) again.
+    assert second.looked_at <= budget and second.position == newer.pulled
+    seen |= set(keys)
+
+    state = {"offset": second.position, "exhausted": second.ended}
+    while not state["exhausted"]:
+        later = scan(Pages(total + 5), ListRequest(known_keys=frozenset(seen),
+                                                   max_entries=budget, state=state),
+                     total=None)
+        seen |= {entry.key for entry in later.fresh}
+        state = {"offset": later.position, "exhausted": later.ended}
+    assert seen == {f"v{n}" for n in range(1, 706)}
+
+    quiet = Pages(total + 5)
+    last = scan(quiet, ListRequest(known_keys=frozenset(seen), max_entries=budget,
+                                   state=state), total=None)
+    assert last.fresh == [] and quiet.pulled == KNOWN_STREAK  # exhausted: the top only
 
 
 def test_only_generic_links_are_tried_as_feeds_first():
@@ -128,3 +171,11 @@ def test_known_items_are_counted_but_not_returned():
 def test_pages_and_hostile_xml_are_not_feeds(body):
     with pytest.raises(NotAFeed):
         parse_feed(body, BASE, ListRequest())
+
+
+def test_channel_tabs_are_newest_first_and_playlists_keep_their_order():
+    assert is_newest_first({"id": "UC123", "channel_id": "UC123", "_type": "playlist"})
+    assert is_newest_first({"id": "scout2015", "extractor_key": "TikTokUser"})
+    assert not is_newest_first({"id": "PL9", "channel_id": "UC123", "_type": "playlist"})
+    # Flat channel listings carry (approximate) upload dates, so a date range applies.
+    assert APPROXIMATE_DATES == {"youtubetab": {"approximate_date": [""]}}

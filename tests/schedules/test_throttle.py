@@ -12,7 +12,12 @@ from mediadl.core.errors import Conflict
 from mediadl.db.models.platforms import PlatformStatus
 from mediadl.db.models.schedules import ScheduleRun
 from mediadl.engines.base import Listing
-from mediadl.platforms.status import Failure, record_failure
+from mediadl.platforms.status import (
+    Failure,
+    record_failure,
+    throttle_name,
+    throttle_names_over,
+)
 from mediadl.schedules.scheduler import Scheduler
 from mediadl.schedules.serialize import schedule_out
 from mediadl.schedules.service import RunFilter
@@ -80,5 +85,46 @@ def test_a_run_answered_429_pauses_the_schedules_of_that_site(
         assert "127.0.0.1 is rate-limiting requests" in (shown.pause_reason or "")
     assert service.get(owner, elsewhere).schedule.paused_until is None
     with database.read() as session:
-        status = session.get(PlatformStatus, "generic")
-    assert status is not None and status.throttled_until == clock.now + timedelta(seconds=900)
+        site_status = session.get(PlatformStatus, "generic:127.0.0.1")
+        generic = session.get(PlatformStatus, "generic")
+    assert site_status is not None
+    assert site_status.throttled_until == clock.now + timedelta(seconds=900)
+    assert generic is not None and generic.throttled_until is None  # other sites go on
+    assert generic.failure_total == 1  # the platform's health still counts it
+
+
+def test_a_throttled_generic_host_pauses_its_own_schedules_only_at_the_next_tick(
+        context, clock, service, make_schedule, owner, database):
+    scheduler = Scheduler(context, clock=clock, list_source=nothing_new, run_inline=True)
+    limited = make_schedule("https://media.example.org/feed.xml", cron="hourly")
+    sibling = make_schedule("https://www.media.example.org/other.xml", cron="hourly")
+    other = make_schedule("https://podcasts.example.net/feed.xml", cron="hourly")
+    with database.session() as session:
+        record_failure(session, context.settings, "generic",
+                       Failure("HTTP Error 429: Too Many Requests", 5400), clock.now,
+                       host="media.example.org")
+
+    clock.advance(hours=1)
+    scheduler.tick(clock.now)
+
+    assert [run_count(database, one) for one in (limited, sibling, other)] == [0, 0, 1]
+    shown = schedule_out(service.get(owner, limited).schedule, False, clock.now)
+    assert shown.state == "paused"
+    assert "media.example.org is rate-limiting requests" in (shown.pause_reason or "")
+    assert service.get(owner, other).schedule.paused_until is None
+
+    clock.advance(minutes=31)  # the site's pause is over: the missed run happens once
+    scheduler.tick(clock.now)
+    assert [run_count(database, one) for one in (limited, sibling, other)] == [1, 1, 1]
+
+
+def test_site_keys_fit_the_status_name_and_cover_subdomains():
+    assert throttle_name("generic", "www.Example.org") == "generic:example.org"
+    assert throttle_name("youtube", "www.youtube.com") == "youtube"
+    long_host = "media.cdn.long-site-name.example"
+    assert throttle_name("generic", long_host) == "generic:long-site-name.example"
+    tail = throttle_name("generic", "an-even-longer-registrable-name.example")
+    assert tail.startswith("generic~") and len(tail) == 32
+    for host in (long_host, "an-even-longer-registrable-name.example", "cdn.example.org"):
+        assert throttle_name("generic", host) in throttle_names_over("generic", host)
+    assert "generic:example.org" in throttle_names_over("generic", "cdn.example.org")

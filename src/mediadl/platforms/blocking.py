@@ -1,17 +1,22 @@
 """Which platforms the dispatcher must pass over now: disabled by an admin, throttled after a
-rate limit, or running as many jobs as an admin allows. One subquery, so a claim stays one
+rate limit, or running as many jobs as an admin allows; and which generic links, because
+their own site is throttled (see ``status``). Subqueries only, so a claim stays one
 statement over the jobs index."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CompoundSelect, false, func, select, union
-from sqlalchemy.sql import Select
+from sqlalchemy import CompoundSelect, and_, exists, false, func, literal, or_, select, union
+from sqlalchemy.sql import ColumnElement, Select
 
 from mediadl.db.models import Job
 from mediadl.db.models.platforms import PlatformSetting, PlatformStatus
 from mediadl.jobs.states import RUNNING
+from mediadl.platforms.status import GENERIC, SITE_PREFIX, TAIL_PREFIX
+
+# What may follow a host in a link: a path, a port, a query, a fragment, or nothing.
+AFTER_HOST = ("/%", ":%", "?%", "#%", "")
 
 
 def disabled_platforms() -> Select[str]:
@@ -34,3 +39,24 @@ def busy_platforms() -> Select[str]:
 
 def blocked_platforms(now: datetime) -> CompoundSelect:
     return union(disabled_platforms(), throttled_platforms(now), busy_platforms())
+
+
+def throttled_site_of_job(now: datetime) -> ColumnElement[bool]:
+    """True for a generic job whose link's host (or a parent domain of it) is throttled.
+
+    Correlated with the job being claimed; it looks only at throttled status rows (an
+    indexed range that is empty almost always), and matches hosts with LIKE, which both
+    SQLite and PostgreSQL run alike.
+    """
+    url = func.lower(Job.url)
+    site = func.substr(PlatformStatus.name, len(SITE_PREFIX) + 1)
+    return and_(Job.platform == GENERIC, exists().where(
+        PlatformStatus.throttled_until > now,
+        or_(and_(PlatformStatus.name.like(SITE_PREFIX + "%"), _host_in(url, site, ("", "%."))),
+            and_(PlatformStatus.name.like(TAIL_PREFIX + "%"), _host_in(url, site, ("%",))))))
+
+
+def _host_in(url: ColumnElement[str], site: ColumnElement[str],
+             before: tuple[str, ...]) -> ColumnElement[bool]:
+    return or_(*(url.like(literal(f"http%://{lead}").concat(site).concat(end))
+                 for lead in before for end in AFTER_HOST))

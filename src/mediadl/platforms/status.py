@@ -1,14 +1,24 @@
 """A platform's live status, made of real job outcomes: each finished job counts as a
-success or a failure of its platform; a rate-limit answer also throttles the platform."""
+success or a failure of its platform; a rate-limit answer also throttles the platform.
+
+A named platform (youtube, instagram, ...) is throttled as a whole. The ``generic``
+platform is any site, so one site's 429 must not pause all the others: its throttle is
+kept per host, in a status row of its own named ``generic:<host>`` (the host and its
+subdomains; a host too long for the name is keyed by its longest parent domain that fits,
+else ``generic~<last characters>``). The ``generic`` row itself keeps the health counts.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql import ColumnElement
 
 from mediadl.core.settings import Settings
 from mediadl.db.models.platforms import PlatformStatus
@@ -16,6 +26,12 @@ from mediadl.platforms.ratelimits import is_rate_limited, throttled_until
 
 State = Literal["ok", "warning", "error"]
 MAX_ERROR_TEXT = 500
+GENERIC = "generic"
+# Status rows of one generic site: "generic:<host or parent domain>", or, when not even
+# the last two labels fit the 32-character name, "generic~<the host's last characters>".
+SITE_PREFIX = "generic:"
+TAIL_PREFIX = "generic~"
+SITE_KEY_LENGTH = 32 - len(SITE_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -44,21 +60,87 @@ def status_row(session: Session, name: str) -> PlatformStatus:
     return row
 
 
-def record_success(session: Session, name: str, now: datetime) -> None:
-    """A success ends an error streak and eases the throttle one step."""
+def host_of(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return ""
+
+
+def _parents(host: str) -> list[str]:
+    """``a.b.example.org`` -> itself, ``b.example.org``, ``example.org``, ``org``."""
+    labels = host.split(".")
+    return [".".join(labels[start:]) for start in range(len(labels))]
+
+
+def throttle_name(platform: str, host: str | None) -> str:
+    """The status row that a rate limit of ``platform`` at ``host`` throttles."""
+    site = (host or "").lower().rstrip(".").removeprefix("www.")
+    if platform != GENERIC or not site:
+        return platform
+    if len(site) <= SITE_KEY_LENGTH:
+        return SITE_PREFIX + site
+    parent = next((name for name in _parents(site)
+                   if len(name) <= SITE_KEY_LENGTH and "." in name), None)
+    return SITE_PREFIX + parent if parent else TAIL_PREFIX + site[-SITE_KEY_LENGTH:]
+
+
+def throttle_names_over(platform: str, host: str | None) -> list[str]:
+    """Every status row whose throttle pauses ``host``: its own, its parent domains'."""
+    site = (host or "").lower().rstrip(".")
+    if platform != GENERIC or not site:
+        return [platform]
+    names = [SITE_PREFIX + name for name in _parents(site) if len(name) <= SITE_KEY_LENGTH]
+    if len(site) >= SITE_KEY_LENGTH:
+        names.append(TAIL_PREFIX + site[-SITE_KEY_LENGTH:])
+    return names
+
+
+def hosts_under(column: ColumnElement[str] | InstrumentedAttribute[str],
+                name: str) -> ColumnElement[bool]:
+    """SQL: the host in ``column`` is paused by the status row ``name``."""
+    if name.startswith(TAIL_PREFIX):
+        return column.like("%" + name.removeprefix(TAIL_PREFIX))
+    site = name.removeprefix(SITE_PREFIX)
+    return or_(column == site, column.like("%." + site))
+
+
+def active_throttle(session: Session, platform: str, host: str | None,
+                    now: datetime) -> PlatformStatus | None:
+    """The throttle that pauses ``platform`` at ``host`` now (the longest one), if any."""
+    return session.scalars(
+        select(PlatformStatus)
+        .where(PlatformStatus.name.in_(throttle_names_over(platform, host)),
+               PlatformStatus.throttled_until > now)
+        .order_by(PlatformStatus.throttled_until.desc()).limit(1)).first()
+
+
+def record_success(session: Session, name: str, now: datetime,
+                   host: str | None = None) -> None:
+    """A success ends an error streak and eases the throttle one step (of the site, for
+    a generic link)."""
     row = status_row(session, name)
     row.last_success_at = now
     row.success_total += 1
     row.error_count = 0
+    _ease(row)
+    site = throttle_name(name, host)
+    if site != name:
+        site_row = session.get(PlatformStatus, site)
+        if site_row is not None:
+            _ease(site_row)
+
+
+def _ease(row: PlatformStatus) -> None:
     row.throttle_level = max(0, row.throttle_level - 1)
     if row.throttle_level == 0:
         row.throttled_until, row.throttle_reason = None, None
 
 
 def record_failure(session: Session, settings: Settings, name: str, failure: Failure,
-                   now: datetime) -> datetime | None:
-    """Count the failure; returns until when the platform is throttled when the failure
-    was a rate limit, else None."""
+                   now: datetime, host: str | None = None) -> datetime | None:
+    """Count the failure; returns until when the platform (for a generic link: the site
+    at ``host``) is throttled when the failure was a rate limit, else None."""
     row = status_row(session, name)
     row.last_failure_at = now
     row.last_error = failure.message[:MAX_ERROR_TEXT]
@@ -66,7 +148,8 @@ def record_failure(session: Session, settings: Settings, name: str, failure: Fai
     row.error_count += 1
     if not failure.rate_limited:
         return None
-    return throttle(row, settings, failure, now)
+    site = throttle_name(name, host)
+    return throttle(row if site == name else status_row(session, site), settings, failure, now)
 
 
 def throttle(row: PlatformStatus, settings: Settings, failure: Failure,

@@ -3,6 +3,12 @@
 Entries are remembered as ``pending`` when first seen; each run queues the newest pending
 ones that fit its filters, up to ``max_items_per_run``. So a first run on a huge source
 queues a handful and later runs work through the rest, without listing the source again.
+
+The date range skips entries by their date. An entry without one is queued, except where
+its place shows it is outside the range: in a listing that is newest first (a channel, a
+profile), an undated entry is older than the dated entry above it and newer than the one
+below it, so it is skipped when the entry above is already older than ``date_from``, or
+the entry below is still newer than ``date_to``.
 """
 
 from __future__ import annotations
@@ -46,17 +52,49 @@ def entry_key(entry: Entry) -> str:
 
 
 def remember(session: Session, schedule: Schedule, entries: Sequence[Entry],
-             now: datetime) -> int:
+             now: datetime, newest_first: bool = False) -> int:
     """Store entries not seen before; returns how many were new."""
     fresh = _unseen(session, schedule.id, entries)
     # Whatever the owner already has on this platform (a download by hand, another
     # schedule) is remembered as seen but never queued again.
     archived = archive.archived_keys(session, schedule.owner_id, schedule.platform,
                                      [entry_key(entry) for entry in fresh])
+    outside = undated_outside(entries, schedule) if newest_first else frozenset()
     rows = [_item_row(schedule.id, entry, entry_key(entry) in archived, now) for entry in fresh]
+    for row in rows:
+        if row["state"] == ITEM_PENDING and row["item_key"] in outside:
+            row["state"], row["reason"] = ITEM_SKIPPED, OUT_OF_RANGE
     for start in range(0, len(rows), CHUNK):
         session.execute(insert(ScheduleItem), rows[start:start + CHUNK])
     return len(rows)
+
+
+def undated_outside(entries: Sequence[Entry], schedule: Schedule) -> frozenset[str]:
+    """Keys of the undated entries of a newest-first listing that lie outside the date
+    range, by their dated neighbours (see the module's doc)."""
+    start, end = _window(schedule)
+    outside: set[str] = set()
+    newer: datetime | None = None  # the nearest dated entry above
+    waiting: list[str] = []  # undated entries since then: decided by the next dated one
+    for entry in entries:
+        if entry.published_at is None:
+            if start is not None and newer is not None and newer < start:
+                outside.add(entry_key(entry))
+            else:
+                waiting.append(entry_key(entry))
+            continue
+        if end is not None and entry.published_at >= end:
+            outside.update(waiting)
+        waiting, newer = [], entry.published_at
+    return frozenset(outside)
+
+
+def _window(schedule: Schedule) -> tuple[datetime | None, datetime | None]:
+    """[start, end) of the date range, as naive UTC datetimes."""
+    start = datetime.combine(schedule.date_from, time()) if schedule.date_from else None
+    end = (datetime.combine(schedule.date_to, time()) + timedelta(days=1)
+           if schedule.date_to else None)
+    return start, end
 
 
 def _unseen(session: Session, schedule_id: int, entries: Sequence[Entry]) -> list[Entry]:
@@ -92,10 +130,10 @@ def skip_filtered(session: Session, schedule: Schedule) -> None:
 
 def _filters(schedule: Schedule) -> Iterable[tuple[str, ColumnElement[bool]]]:
     published = ScheduleItem.published_at
-    if schedule.date_from is not None:
-        yield OUT_OF_RANGE, published < datetime.combine(schedule.date_from, time())
-    if schedule.date_to is not None:
-        end = datetime.combine(schedule.date_to, time()) + timedelta(days=1)
+    start, end = _window(schedule)
+    if start is not None:
+        yield OUT_OF_RANGE, published < start
+    if end is not None:
         yield OUT_OF_RANGE, published >= end
     kinds = kinds_of(schedule.content_types or [])
     if kinds is not None:

@@ -23,14 +23,14 @@ from mediadl.db.models.schedules import (
     ScheduleRun,
     ScheduleSource,
 )
-from mediadl.engines.base import Listing
+from mediadl.engines.base import COLLECTION_KINDS, Listing
 from mediadl.platforms import threads
 from mediadl.queue.service import insert_jobs, new_job_values, next_position
 from mediadl.schedules.items import backlog, mark_queued
 from mediadl.schedules.sources import Listed
 from mediadl.security.quotas import unfinished_jobs
 
-THREAD_KIND = "thread"
+FORUM = "forum"
 # Engines whose entries only they can fetch (a forum's image links lead to image-host
 # pages that its fetch resolves), with what such an entry is: no probe needed first.
 OWN_ENTRIES = {"forum": "image", "gallerydl": None}
@@ -62,6 +62,7 @@ def note_thread_read(session: Session, schedule: Schedule, listed: Listed, new: 
 
 
 def update_source(source: ScheduleSource, listing: Listing, new: int, now: datetime) -> None:
+    news = bool(new) or has_new_post(source, listing)
     source.kind = listing.kind
     source.title = listing.title or source.title
     if not listing.not_modified:
@@ -71,8 +72,16 @@ def update_source(source: ScheduleSource, listing: Listing, new: int, now: datet
     source.complete = bool(source.complete or listing.complete)
     source.listed_at = now
     # The expiry clock of a thread starts at its first run and restarts with each news.
-    if new or source.last_new_item_at is None:
+    if news or source.last_new_item_at is None:
         source.last_new_item_at = now
+
+
+def has_new_post(source: ScheduleSource, listing: Listing) -> bool:
+    """A thread's last post changed: a new post, even one without an image link, is news
+    that keeps the thread alive."""
+    latest = listing.state.get("last_post_id")
+    seen = (source.state or {}).get("last_post_id")
+    return isinstance(latest, str) and bool(latest) and latest != seen
 
 
 @dataclass
@@ -125,7 +134,7 @@ def _job_rows(session: Session, settings: Settings, schedule: Schedule, owner: U
     for item in items:
         try:
             values = new_job_values(settings, owner, item.url, schedule.quality,
-                                    schedule.priority, False, dict(schedule.options or {}),
+                                    schedule.priority, False, job_options(schedule, item),
                                     position + len(rows))
         except MediadlError as error:
             item.state, item.reason = ITEM_FAILED, error.detail
@@ -137,19 +146,59 @@ def _job_rows(session: Session, settings: Settings, schedule: Schedule, owner: U
     return rows, failed
 
 
+def is_watched_thread(schedule: Schedule, source: ScheduleSource | None) -> bool:
+    """A forum thread (read as a thread, or as a gallery of image links) as opposed to a
+    channel or profile: only threads come to an end."""
+    state = source.state if source is not None else None
+    return schedule.platform == FORUM or bool((state or {}).get("thread_url"))
+
+
+def job_options(schedule: Schedule, item: ScheduleItem) -> dict[str, object]:
+    """The schedule's options; an entry that is a collection (a playlist of a channel's
+    playlists tab, a gallery) also gets the date range, which its engine applies to what
+    it holds. A single item never does: it was dated (and filtered) here already, or its
+    date is unknown, and an engine that skips it would fail the job for no file."""
+    options: dict[str, object] = dict(schedule.options or {})
+    if item.kind in COLLECTION_KINDS:
+        if schedule.date_from:
+            options["date_from"] = schedule.date_from.isoformat()
+        if schedule.date_to:
+            options["date_to"] = schedule.date_to.isoformat()
+    return options
+
+
 def expire_quiet_thread(settings: Settings, schedule: Schedule, source: ScheduleSource,
-                        now: datetime) -> str | None:
-    """Turn off a forum thread schedule that found no new post for thread_expiry_days;
-    returns the reason shown on the schedule."""
+                        now: datetime, error: str | None = None) -> str | None:
+    """Turn off a forum thread schedule that found no new post for thread_expiry_days (or
+    could not be read at all for that long: a deleted thread); returns the reason shown on
+    the schedule."""
     days = settings.scheduler.thread_expiry_days
-    if days <= 0 or source.kind != THREAD_KIND or source.last_new_item_at is None:
+    if days <= 0 or not is_watched_thread(schedule, source):
         return None
-    if now - source.last_new_item_at < timedelta(days=days):
+    if source.last_new_item_at is None or now - source.last_new_item_at < timedelta(days=days):
         return None
-    reason = (f"No new posts for {days} days, so the thread looks finished and the schedule "
-              "stopped itself. Enable it again to keep watching.")
+    if error is None:
+        reason = (f"No new posts for {days} days, so the thread looks finished and the "
+                  "schedule stopped itself. Enable it again to keep watching.")
+    else:
+        reason = (f"The thread has not been readable for {days} days (last error: {error}), "
+                  "so it looks deleted and the schedule stopped itself. Enable it again to "
+                  "keep watching.")
     schedule.enabled, schedule.disabled_reason, schedule.next_run_at = False, reason, None
     return reason
+
+
+def expire_failing_thread(session: Session, settings: Settings, schedule: Schedule,
+                          error: str, now: datetime) -> str | None:
+    """After a failed run: a thread that keeps failing expires like a quiet one. Its clock
+    starts at the first run, failed or not."""
+    existing = session.get(ScheduleSource, schedule.id)
+    if not is_watched_thread(schedule, existing):
+        return None
+    source = existing or source_of(session, schedule.id)
+    if source.last_new_item_at is None:
+        source.last_new_item_at = now
+    return expire_quiet_thread(settings, schedule, source, now, error)
 
 
 def finish_schedule(schedule: Schedule, run: ScheduleRun) -> None:

@@ -23,6 +23,7 @@ from mediadl.realtime.events import Event
 from mediadl.realtime.queue_news import added_events
 from mediadl.schedules import record
 from mediadl.schedules.claims import RUN_COMPLETED, RUN_FAILED
+from mediadl.schedules.content import source_urls
 from mediadl.schedules.events import record_run_notice
 from mediadl.schedules.items import known_keys, remember, skip_filtered
 from mediadl.schedules.sources import (
@@ -36,6 +37,8 @@ from mediadl.schedules.throttle import pause_site, throttle_after
 
 log = logging.getLogger(__name__)
 
+# What a lister puts in its state when its entries come newest first (see items).
+NEWEST_FIRST = "newest_first"
 ListSource = Callable[[Settings, ListingTask], Listed]
 Clock = Callable[[], datetime]
 MAX_ERROR_LENGTH = 500
@@ -89,8 +92,10 @@ class RunExecutor:
             resume = resume or threads.resume_url(session, schedule.owner_id, schedule.url)
             request = self._request(source, known_keys(session, schedule.id), resume)
         source_kind = identify(schedule.url)
+        parts = source_urls(schedule.platform, schedule.url, schedule.content_types or [])
         return ListingTask(source=source_kind, url=schedule.url,
-                           options=listing_options(self.settings, source_kind), request=request)
+                           options=listing_options(self.settings, source_kind), request=request,
+                           parts=tuple(parts) if parts != [schedule.url] else ())
 
     def _request(self, source: ScheduleSource | None, keys: frozenset[str],
                  resume: str | None) -> ListRequest:
@@ -108,7 +113,8 @@ class RunExecutor:
             schedule = session.get(Schedule, run.schedule_id) if run is not None else None
             if run is None or schedule is None:
                 return None
-            new = remember(session, schedule, listing.entries, now)
+            new = remember(session, schedule, listing.entries, now,
+                           newest_first=listing.state.get("order") == NEWEST_FIRST)
             source = record.source_of(session, schedule.id)
             record.update_source(source, listing, new, now)
             record.note_thread_read(session, schedule, listed, new, now)
@@ -144,6 +150,8 @@ class RunExecutor:
             pause = throttle_after(session, self.settings, schedule, error, now) if error else None
             if pause is not None:
                 pause_site(session, schedule, pause)
+            else:
+                record.expire_failing_thread(session, self.settings, schedule, run.error, now)
             notices = record_run_notice(session, schedule, run, None)
         return RunResult([notice.as_event() for notice in notices])
 

@@ -117,7 +117,8 @@ class ScheduleService:
         schedule = Schedule(
             owner_id=owner.id, name=body.name or body.url[:200], url=body.url,
             platform=kind.platform, host=kind.host,
-            content_types=check_content_types(kind.platform, body.content_types or []),
+            content_types=check_content_types(kind.platform, body.content_types or [],
+                                              body.url),
             cron=body.cron, timezone=body.timezone, enabled=body.enabled,
             max_items_per_run=body.max_items_per_run, date_from=body.date_from,
             date_to=body.date_to, quality=body.quality or "best",
@@ -202,7 +203,8 @@ class ScheduleService:
             self._change_source(session, schedule, changes)
         if "content_types" in changes or "url" in changes:
             changes["content_types"] = check_content_types(
-                schedule.platform, changes.get("content_types", schedule.content_types) or [])
+                schedule.platform, changes.get("content_types", schedule.content_types) or [],
+                schedule.url)
         if "options" in changes:
             changes["options"] = changes["options"].as_dict()
         for name, value in changes.items():

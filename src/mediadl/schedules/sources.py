@@ -7,11 +7,15 @@ known entries); any other engine is probed, starting where the last run stopped 
 can resume (a forum thread from its last page), and its entries are compared with what the
 schedule has seen. A page the engine cannot read goes to the platform's fallback engine,
 as a download would.
+
+A schedule whose content types name parts of a profile (Instagram stories and reels, a
+YouTube channel's shorts) lists each part; their listings are merged into one, and each
+part keeps its own state under ``parts`` in the source's state.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -56,6 +60,8 @@ class ListingTask:
     url: str
     options: FetchOptions
     request: ListRequest
+    # The parts of the profile to list instead of ``url`` (content types), when any.
+    parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,34 @@ def list_source(source: SourceKind, url: str, options: FetchOptions,
             return Listed(list_with(fallback, url, options, request), fallback.name)
         except EngineError:
             raise error from None
+
+
+def list_parts(source: SourceKind, url: str, options: FetchOptions, request: ListRequest,
+               parts: tuple[str, ...]) -> Listed:
+    """Runs in the listing process: the link itself, or each part of the profile."""
+    if not parts:
+        return list_source(source, url, options, request)
+    if len(parts) == 1:
+        return list_source(identify(parts[0]), parts[0], options, request)
+    states = request.state.get("parts")
+    states = states if isinstance(states, dict) else {}
+    listed = [list_source(identify(part), part, options,
+                          replace(request, etag=None, last_modified=None, resume_url=None,
+                                  state=dict(states.get(part) or {})))
+              for part in parts]
+    return merged(listed, parts)
+
+
+def merged(listed: list[Listed], parts: tuple[str, ...]) -> Listed:
+    """One listing of several parts: their new entries (each once), each part's state."""
+    first = listed[0].listing
+    entries = list({_key(entry): entry for one in listed
+                    for entry in one.listing.entries}.values())
+    state = {"parts": {part: one.listing.state for part, one in zip(parts, listed, strict=True)}}
+    listing = Listing(kind=first.kind, entries=entries, title=first.title, state=state,
+                      found=sum(one.listing.found for one in listed),
+                      complete=all(one.listing.complete for one in listed))
+    return Listed(listing, listed[0].engine)
 
 
 def list_with(engine: Engine, url: str, options: FetchOptions,
@@ -122,7 +156,7 @@ def listing_options(settings: Settings, source: SourceKind) -> FetchOptions:
 def list_in_process(settings: Settings, task: ListingTask) -> Listed:
     """The listing, in a process of its own with the run's deadline."""
     listed: Listed = run_isolated(
-        list_source, task.source, task.url, task.options, task.request,
+        list_parts, task.source, task.url, task.options, task.request, task.parts,
         timeout=settings.scheduler.run_timeout_seconds,
         outbound_policy=outbound_policy(settings))
     return listed

@@ -1,9 +1,10 @@
 """Rate limits: a platform that asks us to slow down pauses its schedules, which resume by
 themselves when the pause ends. The schedule shows why (``pause_reason``).
 
-The platforms feature keeps one throttle per platform, fed by every job's outcome; a
+The platforms feature keeps one throttle per platform, and per host for ``generic``
+links (any site: one site's 429 pauses that site only), fed by every job's outcome; a
 scheduled run that is itself answered "too many requests" feeds it too. A due schedule of
-a throttled platform is not run but paused until the throttle ends.
+a throttled platform or site is not run but paused until the throttle ends.
 """
 
 from __future__ import annotations
@@ -17,13 +18,17 @@ from sqlalchemy.orm import Session
 
 from mediadl.core.clock import isoformat
 from mediadl.core.settings import Settings
-from mediadl.db.models.platforms import PlatformStatus
 from mediadl.db.models.schedules import Schedule
 from mediadl.db.session import affected_rows
 from mediadl.engines.base import EngineError
-from mediadl.platforms.status import Failure, is_throttled, record_failure
-
-GENERIC = "generic"
+from mediadl.platforms.status import (
+    GENERIC,
+    Failure,
+    active_throttle,
+    hosts_under,
+    record_failure,
+    throttle_name,
+)
 
 
 @dataclass(frozen=True)
@@ -38,14 +43,14 @@ class PlatformGate(Protocol):
 
 
 class PlatformThrottleGate:
-    """Reads the throttle the platforms feature keeps per platform."""
+    """Reads the throttle the platforms feature keeps per platform (per host: generic)."""
 
     def pause_for(self, session: Session, schedule: Schedule, now: datetime) -> Pause | None:
-        status = session.get(PlatformStatus, schedule.platform)
-        if status is None or status.throttled_until is None or not is_throttled(status, now):
+        status = active_throttle(session, schedule.platform, schedule.host, now)
+        if status is None or status.throttled_until is None:
             return None
         return Pause(status.throttled_until,
-                     paused_because(schedule.platform, status.throttle_reason,
+                     paused_because(site_of(schedule), status.throttle_reason,
                                     status.throttled_until))
 
 
@@ -59,7 +64,7 @@ def throttle_after(session: Session, settings: Settings, schedule: Schedule,
     """Count a failed listing into the platform's status; when it was a rate limit, the
     platform is throttled and the pause of its schedules is returned."""
     failure = Failure(error.message, error.retry_after)
-    until = record_failure(session, settings, schedule.platform, failure, now)
+    until = record_failure(session, settings, schedule.platform, failure, now, schedule.host)
     if until is None:
         return None
     return Pause(until, paused_because(site_of(schedule), error.message, until))
@@ -75,11 +80,14 @@ def pause_one(session: Session, schedule_id: int, pause: Pause) -> None:
 
 
 def pause_site(session: Session, schedule: Schedule, pause: Pause) -> int:
-    """Pause every enabled schedule of the same platform (of the same host, for generic
-    sites) at once, so the list shows them all waiting, not only the one that hit it."""
+    """Pause every enabled schedule of the same platform (of the throttled host and its
+    subdomains, for generic sites) at once, so the list shows them all waiting, not only
+    the one that hit it."""
     statement = update(Schedule).where(Schedule.enabled.is_(True),
                                        Schedule.platform == schedule.platform)
     if schedule.platform == GENERIC:
-        statement = statement.where(Schedule.host == schedule.host)
+        site = throttle_name(GENERIC, schedule.host)
+        statement = statement.where(Schedule.host == schedule.host if site == GENERIC
+                                    else hosts_under(Schedule.host, site))
     return affected_rows(session.execute(
         statement.values(paused_until=pause.until, pause_reason=pause.reason)))

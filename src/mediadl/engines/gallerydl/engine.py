@@ -21,6 +21,8 @@ from mediadl.engines.base import (
     FetchOptions,
     FileWritten,
     Finished,
+    Listing,
+    ListRequest,
     ProbeResult,
     Progress,
     Started,
@@ -36,6 +38,7 @@ from mediadl.engines.gallerydl.command import (
 )
 from mediadl.engines.gallerydl.errors import NO_EXTRACTOR, engine_error
 from mediadl.engines.gallerydl.hosts import IMAGE_HOST_LINK, INSTAGRAM_LINK, TIKTOK_PHOTO_LINK
+from mediadl.engines.gallerydl.listing import list_entries
 from mediadl.engines.gallerydl.messages import parse_dump, probe_result
 from mediadl.engines.gallerydl.process import STDERR, Run, run_to_end
 from mediadl.engines.gallerydl.stream import FileDone, FileProgress, parse_line
@@ -72,6 +75,10 @@ class GalleryDlEngine:
             raise engine_error(status or 1, stderr + [_as_log(text) for text in dump.errors])
         limit = options.max_items or options.playlist_limit or DEFAULT_ENTRY_LIMIT
         return probe_result(url, dump, limit)
+
+    def list_entries(self, url: str, options: FetchOptions, request: ListRequest) -> Listing:
+        """A scheduled run's listing: newest first, up to the first known post."""
+        return list_entries(url, options, request)
 
     def fetch(self, url: str, dest: Path, options: FetchOptions, emit: Emit) -> None:
         files_dir = dest / FILES_DIR

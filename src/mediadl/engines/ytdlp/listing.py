@@ -3,16 +3,22 @@
 * Feeds are polled with a conditional GET (see ``feeds``).
 * Channels and playlists are listed lazily, newest first, one page at a time, and the
   listing stops at the first few entries already known (yt-dlp's break-on-existing) instead
-  of walking the whole channel. When the source says it holds more entries than the run
-  knows of (a playlist that grows at its end, a channel not yet fully seen), the listing
-  goes on past the known ones, up to ``max_entries``: later runs backfill gradually.
+  of walking the whole channel. YouTube's flat listings carry approximate upload dates
+  (``approximate_date``), so a date range can be applied without opening each video.
+* Backfill: a run looks at ``max_entries`` entries at most. Until the end of the source
+  has been reached once (``exhausted`` in the state), a run first takes the new entries at
+  the top, then goes on below the known ones from where the last run stopped (``offset``,
+  shifted by the new entries on top), so later runs work their way back gradually,
+  whether or not the source reports its size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
+from itertools import islice
 from typing import Any
 
 from yt_dlp import YoutubeDL
@@ -31,7 +37,17 @@ GENERIC_PLATFORM = "generic"
 # not end it early.
 KNOWN_STREAK = 3
 MAX_REDIRECTS = 3
+# Entries above the stored offset read again, in case some were deleted meanwhile (the
+# rest moved up): known ones cost nothing but a look.
+OFFSET_OVERLAP = KNOWN_STREAK
+NEWEST_FIRST = "newest_first"
+# Upload dates in flat channel listings, estimated from "3 weeks ago": one request per
+# page instead of one per video.
+APPROXIMATE_DATES = {"youtubetab": {"approximate_date": [""]}}
+# Listings whose entries come newest first: channels and user pages, not playlists.
+NEWEST_FIRST_EXTRACTORS = frozenset({"TikTokUser", "BilibiliSpaceVideo"})
 Info = dict[str, Any]
+_END = object()
 
 
 def list_entries(url: str, options: FetchOptions, request: ListRequest) -> Listing:
@@ -65,7 +81,8 @@ def site_extractor_claims(url: str) -> bool:
 
 
 def list_with_ytdlp(url: str, options: FetchOptions, request: ListRequest) -> Listing:
-    params = {**probe_params(options, request.max_entries), "lazy_playlist": True}
+    params = {**probe_params(options, request.max_entries), "lazy_playlist": True,
+              "extractor_args": APPROXIMATE_DATES}
     try:
         with YoutubeDL(params) as ydl:
             info = resolve(ydl, url)
@@ -100,38 +117,88 @@ def single_item(info: Info, url: str, request: ListRequest) -> Listing:
 
 def collection(info: Info, request: ListRequest) -> Listing:
     total = _count(info.get("playlist_count"))
-    fresh, looked_at, complete = scan(info.get("entries") or [], request, total)
-    return Listing(kind="playlist", entries=fresh, found=looked_at,
-                   title=_text(info.get("title")), complete=complete,
-                   state={"format": PLAYLIST_FORMAT})
+    found = scan(info.get("entries") or [], request, total)
+    state: dict[str, Any] = {"format": PLAYLIST_FORMAT, "offset": found.position,
+                             "exhausted": found.ended}
+    if is_newest_first(info):
+        state["order"] = NEWEST_FIRST
+    return Listing(kind="playlist", entries=found.fresh, found=found.looked_at,
+                   title=_text(info.get("title")), complete=found.ended, state=state)
 
 
-def scan(items: Iterable[Any], request: ListRequest,
-         total: int | None) -> tuple[list[Entry], int, bool]:
-    """(new entries, entries looked at, reached the end). Pages are fetched only as the
-    iteration gets to them, so stopping early saves the requests for the rest."""
-    fresh: list[Entry] = []
-    looked_at = streak = 0
-    for item in items:
-        if looked_at >= request.max_entries:
-            return fresh, looked_at, False
-        looked_at += 1
-        entry = flat_entry(item)
-        if entry is None:
-            continue
-        if entry.key in request.known_keys:
-            streak += 1
-            if streak >= KNOWN_STREAK and not more_expected(total, request, fresh):
-                return fresh, looked_at, False
-            continue
-        streak = 0
-        fresh.append(entry)
-    return fresh, looked_at, True
+def is_newest_first(info: Info) -> bool:
+    """A channel's tab (its id is the channel's) or a user page; a playlist keeps the order
+    its owner chose."""
+    channel = info.get("channel_id")
+    return bool(channel and info.get("id") == channel) or \
+        info.get("extractor_key") in NEWEST_FIRST_EXTRACTORS
+
+
+@dataclass
+class Scan:
+    fresh: list[Entry] = field(default_factory=list)
+    looked_at: int = 0
+    position: int = 0  # entries passed from the top, looked at or skipped
+    ended: bool = False  # the source was seen to its end (now, or by an earlier run)
+
+
+def scan(items: Iterable[Any], request: ListRequest, total: int | None) -> Scan:
+    """New entries of the top, then (until the source was seen to its end once) the next
+    ones below the known part. Pages are fetched only as the iteration gets to them, so
+    stopping early saves the requests for the rest."""
+    entries = iter(items)
+    found = Scan()
+    streak_reached = read(entries, request, found, stop_at_known=True)
+    previous = _count(request.state.get("offset")) or 0
+    if not streak_reached:
+        return found
+    if request.state.get("exhausted") is True and not more_expected(total, request,
+                                                                    found.fresh):
+        found.position = previous + len(found.fresh)
+        found.ended = True
+        return found
+    skip_to(entries, found, previous + len(found.fresh) - OFFSET_OVERLAP)
+    if not found.ended:
+        read(entries, request, found, stop_at_known=False)
+    return found
 
 
 def more_expected(total: int | None, request: ListRequest, fresh: list[Entry]) -> bool:
     """The source holds entries the run has not seen yet, somewhere further down."""
     return total is not None and total > len(request.known_keys) + len(fresh)
+
+
+def read(entries: Iterator[Any], request: ListRequest, found: Scan, *,
+         stop_at_known: bool) -> bool:
+    """Look at entries until ``max_entries`` were looked at or the end; with
+    ``stop_at_known``, until KNOWN_STREAK known ones in a row (then True)."""
+    streak = 0
+    while found.looked_at < request.max_entries:
+        item = next(entries, _END)
+        if item is _END:
+            found.ended = True
+            return False
+        found.looked_at += 1
+        found.position += 1
+        entry = flat_entry(item)
+        if entry is None:
+            continue
+        if entry.key in request.known_keys:
+            streak += 1
+            if stop_at_known and streak >= KNOWN_STREAK:
+                return True
+            continue
+        streak = 0
+        found.fresh.append(entry)
+    return False
+
+
+def skip_to(entries: Iterator[Any], found: Scan, position: int) -> None:
+    """Pass over entries without looking at them, up to ``position``."""
+    wanted = max(0, position - found.position)
+    passed = sum(1 for _ in islice(entries, wanted))
+    found.position += passed
+    found.ended = passed < wanted
 
 
 def flat_entry(item: Any) -> Entry | None:
