@@ -20,11 +20,15 @@ from tests.conftest import wait_for_job
 from tests.stats.support import add_download, add_job, cheap
 
 WAIT = 60.0  # a bound on waits, not a speed requirement
+# /metrics needs the scrape token (or an admin login), as Prometheus would send it.
+SCRAPE_TOKEN = "a scrape token for the metrics tests"
+SCRAPE = {"Authorization": f"Bearer {SCRAPE_TOKEN}"}
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     settings.notifications = settings.notifications.model_copy(update={"poll_seconds": 0.2})
+    settings.monitoring.metrics_token = SecretStr(SCRAPE_TOKEN)
     return cheap(settings)
 
 
@@ -46,7 +50,7 @@ def test_metrics_describe_jobs_queue_library_and_process(client: TestClient,
                 priority_rank={"high": 0, "normal": 1, "low": 2}[priority])
     add_download(database, None, owner, size=1000, platform="youtube")
     add_download(database, None, owner, size=500, platform="tiktok")
-    answer = client.get("/metrics")
+    answer = client.get("/metrics", headers=SCRAPE)
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/plain")
     samples = _samples(answer.text)
@@ -93,7 +97,7 @@ def test_health_is_503_without_a_database(settings: Settings, tmp_path) -> None:
         answer = client.get("/health")
     assert answer.status_code == 503
     assert answer.json()["database"] == "error" and "database" in answer.json()["problems"]
-    scrape = _samples(TestClient(app).get("/metrics").text)
+    scrape = _samples(TestClient(app).get("/metrics", headers=SCRAPE).text)
     assert scrape[("mediadl_up", ())] == 0
 
 
@@ -113,7 +117,7 @@ def test_finished_jobs_reach_the_counters_and_the_histogram(live_client: TestCli
     labels = (("platform", "fake"), ("status", "completed"))
     deadline = time.monotonic() + WAIT
     while True:
-        samples = _samples(live_client.get("/metrics").text)
+        samples = _samples(live_client.get("/metrics", headers=SCRAPE).text)
         if samples.get(("mediadl_jobs_finished_total", labels)) == 1:
             break
         assert time.monotonic() < deadline, "the outcome never reached the metrics"
@@ -132,7 +136,7 @@ def test_the_example_dashboard_uses_only_exported_metrics(client: TestClient) ->
              for target in panel["targets"]]
     used = {name for expr in exprs for name in re.findall(r"\b(?:mediadl|process)_\w+", expr)}
     exported = set()
-    for family in text_string_to_metric_families(client.get("/metrics").text):
+    for family in text_string_to_metric_families(client.get("/metrics", headers=SCRAPE).text):
         suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count")}
         exported |= {family.name + suffix for suffix in suffixes.get(family.type, ("",))}
     assert used <= exported, used - exported

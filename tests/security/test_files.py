@@ -72,6 +72,7 @@ def test_another_users_file_is_404_and_anonymous_is_401(
     for path in ("", "/file", "/thumbnail"):
         assert client.get(f"/api/v1/downloads/{file_id}{path}",
                           headers=login("bob")).status_code == 404, path
+        client.cookies.clear()  # login set bob's media cookie; anonymous has none
         assert client.get(f"/api/v1/downloads/{file_id}{path}").status_code == 401, path
     assert client.delete(f"/api/v1/downloads/{file_id}", headers=login("bob")).status_code == 404
     assert client.get(f"/api/v1/downloads/{file_id}/file",

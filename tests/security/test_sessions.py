@@ -148,3 +148,21 @@ def test_a_replayed_refresh_token_ends_the_session_in_the_list(
     assert _refresh(client, rotated) == 401
     listed = client.get(SESSIONS, headers=bearer(other["access_token"])).json()
     assert len(listed) == 1 and listed[0]["current"]
+
+
+def test_a_replayed_refresh_token_ends_the_access_tokens_of_that_session_at_once(
+        client: TestClient, make_user: Callable[..., int], login_pair: Login) -> None:
+    """The thief traded the stolen refresh token first; the victim's later use of the same
+    token is the replay. Both access tokens of the family stop working there and then,
+    not when they expire; another session of the same user goes on."""
+    make_user("alice")
+    victim, other_device = login_pair("alice"), login_pair("alice")
+    thief = client.post(REFRESH, json={"refresh_token": victim["refresh_token"]}).json()
+    for pair in (victim, thief, other_device):
+        assert client.get(ME, headers=bearer(pair["access_token"])).status_code == 200
+    assert _refresh(client, victim) == 401  # the replay
+    for pair in (victim, thief):
+        answer = client.get(ME, headers=bearer(pair["access_token"]))
+        assert answer.status_code == 401
+        assert answer.json()["error"] == "NotAuthenticated"
+    assert client.get(ME, headers=bearer(other_device["access_token"])).status_code == 200

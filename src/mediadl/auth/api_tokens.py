@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from mediadl.auth.tokens import api_token_prefix, hash_opaque_token, new_api_token
@@ -70,6 +70,15 @@ def find_usable_token(session: Session, token: str) -> tuple[ApiToken, User] | N
     if user is None or not user.is_active:
         return None
     return row, user
+
+
+def live_token_ids(session: Session, token_ids: set[int], now: datetime) -> set[int]:
+    """Which of ``token_ids`` still exist and have not expired (open sockets ask)."""
+    if not token_ids:
+        return set()
+    return set(session.scalars(select(ApiToken.id).where(
+        ApiToken.id.in_(token_ids),
+        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))))
 
 
 def needs_touch(last_used_at: datetime | None, now: datetime) -> bool:

@@ -1,7 +1,8 @@
 """FastAPI dependencies: who is calling, and may they do admin work.
 
 Feature routes declare ``user: CurrentUser`` or ``admin: AdminUser``; nothing else reads
-the Authorization header. Routes that manage credentials declare ``InteractiveUser``:
+the Authorization header. The two library file routes declare ``MediaReader``, the only
+one that also takes the media cookie. Routes that manage credentials declare ``InteractiveUser``:
 an API token (a script) may not mint more tokens, change the password or turn off
 two-factor login, so a leaked token cannot be turned into a lasting takeover.
 """
@@ -11,10 +12,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from mediadl.app_context import DatabaseDep, SettingsDep
 from mediadl.auth import api_tokens, service
+from mediadl.auth.cookies import MEDIA_COOKIE
+from mediadl.auth.media import media_token_user
 from mediadl.auth.service import Authenticated
 from mediadl.auth.sessions import ClientInfo
 from mediadl.core.errors import Forbidden, NotAuthenticated
@@ -26,6 +29,11 @@ from mediadl.security.client import client_address
 _bearer_scheme = HTTPBearer(auto_error=False,
                             description="An access token or an API token (mdl_...).")
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)]
+# Declared in OpenAPI (as an alternative to the bearer) on the operations that take it.
+_media_cookie_scheme = APIKeyCookie(
+    name=MEDIA_COOKIE, scheme_name="MediaCookie", auto_error=False,
+    description="Set by login and refresh; lets <video> and <img> load library files.")
+MediaCookie = Annotated[str | None, Depends(_media_cookie_scheme)]
 
 
 def current_auth(db: DatabaseDep, settings: SettingsDep,
@@ -49,6 +57,19 @@ def current_user(auth: CurrentAuth) -> User:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def media_reader(db: DatabaseDep, settings: SettingsDep, credentials: BearerCredentials,
+                 cookie: MediaCookie) -> User:
+    """The bearer as everywhere; without one, the media cookie. A bearer that is sent
+    decides alone, so a bad header is never rescued by a cookie."""
+    if credentials is not None or not cookie:
+        return current_auth(db, settings, credentials).user
+    with db.read() as session:
+        return media_token_user(session, settings, cookie)
+
+
+MediaReader = Annotated[User, Depends(media_reader)]
 
 
 def require_admin(user: CurrentUser) -> User:

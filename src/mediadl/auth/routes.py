@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Cookie, Request, Response, status
 from mediadl.app_context import DatabaseDep, SettingsDep
 from mediadl.auth import login as login_flow
 from mediadl.auth import service
-from mediadl.auth.cookies import REFRESH_COOKIE, clear_refresh_cookie, token_answer
+from mediadl.auth.cookies import REFRESH_COOKIE, clear_auth_cookies, token_answer
 from mediadl.auth.deps import Client, CurrentAuth, CurrentUser, InteractiveUser
 from mediadl.auth.schemas import (
     LoginRequest,
@@ -75,7 +75,7 @@ def logout(auth: CurrentAuth, request: Request, db: DatabaseDep, client: Client,
                        auth.session_id)
         activity.record(session, Actor.of(auth.user, client.address), activity.LOGOUT)
     answer = Response(status_code=status.HTTP_204_NO_CONTENT)
-    clear_refresh_cookie(request, answer)
+    clear_auth_cookies(request, answer)
     return answer
 
 

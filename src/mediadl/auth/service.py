@@ -26,6 +26,7 @@ from mediadl.auth.sessions import (
     end_own_session,
     open_session,
     session_id_of_family,
+    session_is_live,
     touch_session,
 )
 from mediadl.auth.tokens import (
@@ -264,6 +265,11 @@ def authenticate_bearer(session: Session, settings: Settings, token: str) -> Aut
     claims = decode_access_token(settings, token)
     user = session.get(User, claims.user_id)
     if user is None or not user.is_active or user.token_version != claims.token_version:
+        raise _bearer_refused()
+    # The token dies with its session (a replayed refresh token ends the whole family),
+    # not only when the user's token version moves.
+    if claims.session_id is not None and not session_is_live(session, claims.session_id,
+                                                             user.id):
         raise _bearer_refused()
     return Authenticated(user, session_id=claims.session_id)
 

@@ -106,3 +106,12 @@ def end_own_session(session: Session, user_id: int, session_id: int) -> None:
 
 def session_id_of_family(session: Session, family_id: str) -> int | None:
     return session.scalar(select(AuthSession.id).where(AuthSession.family_id == family_id))
+
+
+def session_is_live(session: Session, session_id: int, user_id: int) -> bool:
+    """Whether an access token's session still stands: the user's and not ended (logout,
+    "end session", or a replayed refresh token that revoked the family). One primary-key
+    read per request, like the user row that carries the token version."""
+    row = session.execute(select(AuthSession.user_id, AuthSession.ended_at)
+                          .where(AuthSession.id == session_id)).first()
+    return row is not None and row.user_id == user_id and row.ended_at is None

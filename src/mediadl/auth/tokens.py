@@ -19,6 +19,9 @@ from mediadl.db.models import User
 # algorithm cannot slip through.
 JWT_ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 (a claim value, not a secret)
+# A read-only credential for <video> and <img> (the media cookie): the same claims as an
+# access token but another type, so it opens nothing but the two file routes.
+MEDIA_TOKEN_TYPE = "media"  # noqa: S105 (a claim value, not a secret)
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "aud", "iss"]
 # Prefix of long-lived API tokens; never a JWT. The first characters after it are stored
 # in clear so a person can tell their tokens apart.
@@ -42,23 +45,33 @@ def access_token_seconds(settings: Settings) -> int:
 
 def create_access_token(settings: Settings, user: User, now: datetime | None = None,
                         session_id: int | None = None) -> str:
+    claims = AccessClaims(user.id, user.token_version, session_id)
+    lifetime = timedelta(seconds=access_token_seconds(settings))
+    return sign_claims(settings, claims, ACCESS_TOKEN_TYPE, lifetime, now)
+
+
+def sign_claims(settings: Settings, claims: AccessClaims, token_type: str,
+                lifetime: timedelta, now: datetime | None = None) -> str:
+    """A signed JWT of ``token_type`` for the user, version and session of ``claims``."""
     issued = now or datetime.now(UTC)
-    claims: dict[str, Any] = {
-        "sub": str(user.id),
+    encoded: dict[str, Any] = {
+        "sub": str(claims.user_id),
         "iat": issued,
-        "exp": issued + timedelta(seconds=access_token_seconds(settings)),
+        "exp": issued + lifetime,
         "aud": settings.auth.issuer,
         "iss": settings.auth.issuer,
-        "typ": ACCESS_TOKEN_TYPE,
-        "ver": user.token_version,
+        "typ": token_type,
+        "ver": claims.token_version,
     }
-    if session_id is not None:
-        claims["sid"] = session_id
-    return jwt.encode(claims, settings.secret(), algorithm=JWT_ALGORITHM)
+    if claims.session_id is not None:
+        encoded["sid"] = claims.session_id
+    return jwt.encode(encoded, settings.secret(), algorithm=JWT_ALGORITHM)
 
 
-def decode_access_token(settings: Settings, token: str) -> AccessClaims:
-    """Verify signature, lifetime, audience and issuer; raise NotAuthenticated on any doubt."""
+def decode_access_token(settings: Settings, token: str,
+                        token_type: str = ACCESS_TOKEN_TYPE) -> AccessClaims:
+    """Verify signature, lifetime, audience, issuer and type; raise NotAuthenticated on any
+    doubt."""
     try:
         claims = jwt.decode(
             token,
@@ -70,13 +83,13 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
         )
     except jwt.PyJWTError as exc:
         raise _invalid_token() from exc
-    return _access_claims(claims)
+    return _access_claims(claims, token_type)
 
 
-def _access_claims(claims: dict[str, Any]) -> AccessClaims:
-    # A token signed with our key but of another kind (a future ticket type, say) must not
-    # work as an access token.
-    if claims.get("typ") != ACCESS_TOKEN_TYPE:
+def _access_claims(claims: dict[str, Any], token_type: str) -> AccessClaims:
+    # A token signed with our key but of another kind (a media token, say) must not work
+    # as an access token, nor the other way round.
+    if claims.get("typ") != token_type:
         raise _invalid_token()
     subject, version, session_id = claims["sub"], claims.get("ver"), claims.get("sid")
     if not isinstance(subject, str) or not _USER_ID.fullmatch(subject) or type(version) is not int:

@@ -35,13 +35,18 @@ def serve(
     """Run everything in one process: API, web UI, scheduler and workers."""
     import uvicorn
 
+    from mediadl.core.errors import MediadlError
     from mediadl.core.logging import configure_logging
     from mediadl.main import build_app
 
     settings = load_settings(data_dir)
     configure_logging()
     trusted = ",".join(settings.security.trusted_proxies) or "127.0.0.1"
-    uvicorn.run(build_app(settings), host=host, port=port, log_config=None,
+    try:
+        app = build_app(settings)
+    except MediadlError as error:
+        _fail(error.detail)
+    uvicorn.run(app, host=host, port=port, log_config=None,
                 proxy_headers=True, forwarded_allow_ips=trusted, timeout_graceful_shutdown=10)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -22,6 +24,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from mediadl.core.errors import MediadlError
 from mediadl.core.settings import Settings
 from mediadl.engines.base import (
     QUALITIES,
@@ -36,8 +39,12 @@ from mediadl.engines.base import Progress as ProgressEvent
 from mediadl.engines.registry import engine_for_url
 from mediadl.library.naming import claim_unique_path, library_name
 from mediadl.media.urls import validate_media_url
+from mediadl.security import outbound
+from mediadl.security.policy import outbound_policy, refuse_unsafe_url
 
 console = Console(stderr=True)
+DEBUG_ENV = "MEDIADL_DEBUG"
+INTERRUPTED_EXIT = 130
 
 
 def get(
@@ -47,36 +54,57 @@ def get(
                        ] = "best",
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the files.")
                       ] = Path(),
+    debug: Annotated[bool, typer.Option("--debug", help=f"Show the traceback of a failure "
+                                                        f"(or set {DEBUG_ENV}=1).")] = False,
 ) -> None:
     """Download one link (every entry of a playlist or feed) into a folder."""
     try:
-        saved = download(url, quality, output)
-    except (EngineError, ValueError) as error:
-        console.print(Text.assemble(("error: ", "red"), _message(error)))
-        raise typer.Exit(1) from None
+        saved = download(Settings(), url, quality, output)
+    except KeyboardInterrupt:
+        _fail("interrupted", INTERRUPTED_EXIT)
+    except Exception as error:
+        # Whatever broke (the network, the disk, an engine, a setting), a person gets one
+        # line and a non-zero exit; the traceback only on request.
+        if debug or _debug_from_environment():
+            raise
+        _fail(_message(error))
     for path in saved:
         typer.echo(str(path))
 
 
-def download(url: str, quality: str, output: Path) -> list[Path]:
+def download(settings: Settings, url: str, quality: str, output: Path) -> list[Path]:
     url = validate_media_url(url)
+    engine = _engine_for(settings, url, quality)
+    options = _options(settings, quality)
+    output.mkdir(parents=True, exist_ok=True)  # a folder we cannot write fails before any fetch
+    with _outbound_guard(settings):
+        probe = engine.probe(url, options)
+        urls = [entry.url for entry in probe.entries] if probe.is_collection else [url]
+        return [path for item_url in urls
+                for path in _fetch_one(engine, item_url, options, output,
+                                       settings.downloads.max_title_length)]
+
+
+def _engine_for(settings: Settings, url: str, quality: str) -> Engine:
+    """The engine for a URL the server would accept too; ValueError/InvalidPayload if not."""
     if quality not in QUALITIES:
         raise ValueError(f"unknown quality {quality!r}; choose one of {', '.join(QUALITIES)}")
+    refuse_unsafe_url(settings, url)
     engine = engine_for_url(url)
     if engine is None:
         raise ValueError("no engine can read this URL")
-    options = _options(quality)
-    probe = engine.probe(url, options)
-    urls = [entry.url for entry in probe.entries] if probe.is_collection else [url]
-    output.mkdir(parents=True, exist_ok=True)
-    saved: list[Path] = []
-    for item_url in urls:
-        saved.extend(_fetch_one(engine, item_url, options, output))
-    return saved
+    return engine
 
 
-def _options(quality: str) -> FetchOptions:
-    settings = Settings()
+def _outbound_guard(settings: Settings) -> contextlib.AbstractContextManager[None]:
+    """The server's SSRF guard for this process: every connection the engine makes (probe,
+    redirects, fragments) reaches public addresses only, unless private networks are
+    allowed."""
+    policy = outbound_policy(settings)
+    return outbound.guarded(policy) if policy is not None else nullcontext()
+
+
+def _options(settings: Settings, quality: str) -> FetchOptions:
     return FetchOptions(
         quality=quality,
         fragment_concurrency=settings.downloads.fragment_concurrency,
@@ -86,20 +114,21 @@ def _options(quality: str) -> FetchOptions:
     )
 
 
-def _fetch_one(engine: Engine, url: str, options: FetchOptions, output: Path) -> list[Path]:
+def _fetch_one(engine: Engine, url: str, options: FetchOptions, output: Path,
+               max_title_bytes: int) -> list[Path]:
     work = Path(tempfile.mkdtemp(prefix=".mediadl-", dir=output))
     try:
         with _progress_bar() as bar:
             sink = _TerminalSink(bar, bar.add_task(url, total=None))
             engine.fetch(url, work, options, sink)
-        return [_place(event, output) for event in sink.files]
+        return [_place(event, output, max_title_bytes) for event in sink.files]
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _place(event: FileWritten, output: Path) -> Path:
+def _place(event: FileWritten, output: Path, max_title_bytes: int) -> Path:
     name = library_name(source="", title=event.title or event.path.stem, media_id=event.media_id,
-                        extension=event.path.suffix.lstrip("."), max_bytes=150)
+                        extension=event.path.suffix.lstrip("."), max_bytes=max_title_bytes)
     target = claim_unique_path(output, dataclasses.replace(name, source=""))
     os.replace(event.path, target)
     return target
@@ -130,5 +159,23 @@ def _plain(text: str) -> str:
 
 
 def _message(error: Exception) -> str:
-    text = error.message if isinstance(error, EngineError) else str(error)
+    if isinstance(error, EngineError):
+        text = error.message
+    elif isinstance(error, MediadlError):
+        text = error.detail
+    elif isinstance(error, OSError) and error.strerror:
+        # "Permission denied: '/x'" rather than "[Errno 13] Permission denied: '/x'".
+        text = f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+    else:
+        text = str(error) or type(error).__name__
     return " ".join(_plain(text).split())[:300]
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    # soft_wrap: one line however narrow the terminal, so scripts can grep it.
+    console.print(Text.assemble(("error: ", "red"), message), soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _debug_from_environment() -> bool:
+    return os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes", "on")

@@ -240,6 +240,11 @@ def week_start_sql(dialect: str, column: str) -> str:
     return f"CAST(date_trunc('week', {column}) AS date)"
 
 
+def date_of_sql(dialect: str, column: str) -> str:
+    """The calendar day of a timestamp column, as a date."""
+    if dialect == "sqlite":
+        return f"date({column})"
+    return f"CAST({column} AS date)"
 
 
 # --- full-text search at scale (library.search) ---------------------------------------------

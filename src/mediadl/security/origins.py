@@ -21,7 +21,7 @@ CSRF_HEADER = "X-Requested-With"
 CSRF_VALUE = "mediadl"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+ORIGIN_PATTERN = re.compile(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 CROSS_SITE_DETAIL = ("This request came from another site and was refused; if mediadl runs "
                      "behind a proxy, set MEDIADL_SECURITY__ALLOWED_ORIGINS to its public URL.")
 
@@ -30,7 +30,7 @@ def validated_origins(origins: list[str], setting: str) -> list[str]:
     """Exact ``scheme://host[:port]`` origins; ValueError for '*', paths or other forms."""
     cleaned = [origin.strip().rstrip("/") for origin in origins]
     for origin in cleaned:
-        if not _ORIGIN.fullmatch(origin):
+        if not ORIGIN_PATTERN.fullmatch(origin):
             raise ValueError(f"{setting}: '{origin}' is not an origin like "
                              "https://media.example.org (no '*', no path)")
     return [origin.lower() for origin in cleaned]

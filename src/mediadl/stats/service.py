@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from mediadl.core.clock import isoformat, utcnow
 from mediadl.core.settings import Settings
-from mediadl.db.dialect import week_start_sql
+from mediadl.db.dialect import date_of_sql, week_start_sql
 from mediadl.db.models import Job, User
 from mediadl.db.models.library_ops import JobCount, LibraryDaily, LibrarySource, LibraryTotal
 from mediadl.jobs.states import ACTIVE_STATUSES, COMPLETED, FAILED, STATUSES
@@ -173,8 +173,7 @@ def _downloads_by_period(session: Session, dialect: str, scope: Scope, first: da
 
 def _failures_by_period(session: Session, dialect: str, scope: Scope, first: date,
                         last: date, interval: str) -> list[Any]:
-    day = "date(jobs.finished_at)" if dialect == "sqlite" else "CAST(jobs.finished_at AS date)"
-    period = _period_of(dialect, day, interval)
+    period = _period_of(dialect, date_of_sql(dialect, "jobs.finished_at"), interval)
     end = last + timedelta(days=1)
     statement = (
         select(period, func.count())
