@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -21,11 +22,12 @@ from sqlalchemy.orm import Session
 from mediadl.core.clock import utcnow
 from mediadl.core.errors import MediadlError
 from mediadl.core.settings import Settings
-from mediadl.db.models import Job
+from mediadl.db.models import Job, User
 from mediadl.db.session import Database, affected_rows
 from mediadl.engines.base import (
     Engine,
     EngineError,
+    Entry,
     FileWritten,
     Finished,
     ProbeResult,
@@ -39,6 +41,7 @@ from mediadl.jobs.progress import ProgressAccumulator, Throttle
 from mediadl.jobs.retry import RetryPolicy
 from mediadl.jobs.states import COMPLETED, FAILED, QUEUED, RUNNING
 from mediadl.library.ingest import ingest_file
+from mediadl.media.urls import validate_media_url
 from mediadl.platforms import archive
 from mediadl.platforms.jobside import (
     archived_download_id,
@@ -50,6 +53,8 @@ from mediadl.platforms.jobside import (
     record_listing,
 )
 from mediadl.platforms.probing import probe_with_fallback
+from mediadl.security.policy import refuse_unsafe_url
+from mediadl.security.quotas import unfinished_jobs
 from mediadl.settings.overrides import apply_in_job_process
 
 log = logging.getLogger(__name__)
@@ -159,14 +164,15 @@ class JobRun:
             raise EngineError("This collection is nested too deeply to expand.")
         with self.db.session() as session:
             # Entries already in the owner's download archive are not queued again.
-            added = add_children(session, job, replace(probe, entries=new_entries(
-                session, job, probe)))
-            record_listing(session, job, probe, added, utcnow())
-        log.info("job %s expanded into %s new entries", job.id, added)
-        self.report(("expanded", added))
+            children = add_children(session, self.settings, job, replace(
+                probe, entries=new_entries(session, job, probe)))
+            record_listing(session, job, probe, children.added, utcnow())
+        log.info("job %s expanded into %s new entries", job.id, children.added)
+        self.report(("expanded", children.added))
         job.kind = probe.kind
         return self._complete(job, {"kind": probe.kind, "title": probe.title or job.title,
-                                    "source": probe.source or job.source})
+                                    "source": probe.source or job.source,
+                                    "error": children.note})
 
     def _depth(self, job: Job) -> int:
         depth, parent_id = 0, job.parent_id
@@ -286,29 +292,81 @@ class _EventSink:
             raise EngineError("This job was taken over by another worker.", transient=False)
 
 
-def add_children(session: Session, parent: Job, probe: ProbeResult) -> int:
-    """Insert one child job per entry not seen before under this parent."""
+@dataclass(frozen=True)
+class Children:
+    """What expanding a collection added; ``note`` says what it left out, and why."""
+
+    added: int
+    note: str | None = None
+
+
+def add_children(session: Session, settings: Settings, parent: Job,
+                 probe: ProbeResult) -> Children:
+    """Insert one child job per entry not seen before under this parent whose link may be
+    fetched, as many as the owner's queue cap leaves room for."""
     known = set(session.scalars(select(Job.entry_key).where(Job.parent_id == parent.id)))
-    now = utcnow()
-    rows = []
+    fresh: list[tuple[str, str, Entry]] = []
+    unsafe = 0
     for entry in probe.entries:
         key = (entry.key or entry.url)[:512]
-        if key in known:
-            continue
+        url = _fetchable_url(settings, entry.url)
+        unsafe += url is None
+        if key not in known and url is not None:
+            fresh.append((key, url, entry))
         known.add(key)
-        rows.append({
-            "owner_id": parent.owner_id, "parent_id": parent.id, "schedule_id": parent.schedule_id,
-            "url": entry.url, "platform": parent.platform, "engine": parent.engine,
-            "title": entry.title, "source": probe.source or parent.source,
-            "priority": parent.priority, "priority_rank": parent.priority_rank,
-            "position": parent.position, "quality": parent.quality, "options": parent.options,
-            "max_attempts": parent.max_attempts, "entry_key": key, "status": "queued",
-            "created_at": now, "updated_at": now, "downloaded_bytes": 0,
-            "attempts": 0, "cancel_requested": False,
-        })
+    room = _queue_room(session, settings, parent.owner_id)
+    now = utcnow()
+    rows = [_child_row(parent, probe, key, url, entry, now) for key, url, entry in fresh[:room]]
     if rows:
         session.execute(insert(Job), rows)
-    return len(rows)
+    return Children(len(rows), _children_note(settings, len(fresh) - len(rows), unsafe))
+
+
+def _fetchable_url(settings: Settings, url: str) -> str | None:
+    """The entry's link when enqueueing would take it (http(s), no blocked address)."""
+    try:
+        checked = validate_media_url(url)
+        refuse_unsafe_url(settings, checked)
+    except (ValueError, MediadlError):
+        return None
+    return checked
+
+
+def _queue_room(session: Session, settings: Settings, owner_id: int) -> int:
+    owner = session.get(User, owner_id)
+    if owner is None:
+        return 0
+    if owner.is_admin:
+        return sys.maxsize
+    # The parent counts as unfinished now but is completed as soon as its children are in.
+    waiting = unfinished_jobs(session, owner_id) - 1
+    return max(0, settings.security.max_queued_jobs_per_user - waiting)
+
+
+def _child_row(parent: Job, probe: ProbeResult, key: str, url: str, entry: Entry,
+               now: datetime) -> dict[str, Any]:
+    return {
+        "owner_id": parent.owner_id, "parent_id": parent.id, "schedule_id": parent.schedule_id,
+        "url": url, "platform": parent.platform, "engine": parent.engine,
+        "title": entry.title, "source": probe.source or parent.source,
+        "priority": parent.priority, "priority_rank": parent.priority_rank,
+        "position": parent.position, "quality": parent.quality, "options": parent.options,
+        "max_attempts": parent.max_attempts, "entry_key": key, "status": "queued",
+        "created_at": now, "updated_at": now, "downloaded_bytes": 0,
+        "attempts": 0, "cancel_requested": False,
+    }
+
+
+def _children_note(settings: Settings, left_out: int, unsafe: int) -> str | None:
+    notes = []
+    if left_out:
+        notes.append(f"{left_out} entries were not added: you may have at most "
+                     f"{settings.security.max_queued_jobs_per_user} unfinished jobs. Add the "
+                     "link again once some have finished; entries already downloaded are "
+                     "skipped.")
+    if unsafe:
+        notes.append(f"{unsafe} entries were skipped: their links cannot be downloaded.")
+    return " ".join(notes) or None
 
 
 def already_downloaded(download_id: int) -> str:

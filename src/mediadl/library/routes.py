@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from mediadl.app_context import ContextDep, DatabaseDep, SettingsDep
-from mediadl.auth.deps import CurrentUser
+from mediadl.auth.deps import CurrentUser, MediaReader
 from mediadl.core.errors import BadRequest, RangeNotSatisfiable
 from mediadl.library import duplicates, service
 from mediadl.library.responses import (
@@ -29,6 +29,8 @@ from mediadl.library.schemas import (
     DuplicatePage,
     DuplicateQuery,
 )
+from mediadl.security.activity import Actor
+from mediadl.security.client import client_address
 
 router = APIRouter(prefix="/downloads", tags=["downloads"])
 
@@ -59,9 +61,11 @@ def list_duplicates(user: CurrentUser, db: DatabaseDep,
 
 
 @router.post("/bulk", summary="Delete or download again several downloads")
-def bulk_action(body: BulkRequest, user: CurrentUser, context: ContextDep) -> BulkResult:
+def bulk_action(body: BulkRequest, request: Request, user: CurrentUser,
+                context: ContextDep) -> BulkResult:
+    actor = Actor.of(user, client_address(request, context.settings))
     with context.db.session() as session:
-        result = service.bulk_action(session, context.settings, user, body)
+        result = service.bulk_action(session, context.settings, actor, user, body)
     if body.action == "redownload" and result.affected:
         context.wake_dispatcher()
     return result
@@ -76,7 +80,7 @@ def get_download(download_id: DownloadIdPath, user: CurrentUser,
 
 @router.get("/{download_id}/file", summary="The file (Range supported)",
             response_class=Response)
-def download_file(download_id: DownloadIdPath, request: Request, user: CurrentUser,
+def download_file(download_id: DownloadIdPath, request: Request, user: MediaReader,
                   db: DatabaseDep, settings: SettingsDep, inline: bool = False) -> Response:
     with db.read() as session:
         stored = service.stored_file(session, settings, user, download_id)
@@ -92,7 +96,7 @@ def download_file(download_id: DownloadIdPath, request: Request, user: CurrentUs
 
 @router.get("/{download_id}/thumbnail", summary="A JPEG preview or a placeholder",
             response_class=Response)
-def download_thumbnail(download_id: DownloadIdPath, user: CurrentUser, db: DatabaseDep,
+def download_thumbnail(download_id: DownloadIdPath, user: MediaReader, db: DatabaseDep,
                        settings: SettingsDep) -> Response:
     with db.read() as session:
         thumbnail = service.stored_thumbnail(session, settings, user, download_id)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from mediadl.core.errors import NotFound, UnsupportedURL
 from mediadl.core.settings import Settings
-from mediadl.db.models import Download, User
+from mediadl.db.models import Download, Job, User
 from mediadl.db.models.library_ops import LibraryTotal
 from mediadl.library import listing
 from mediadl.library.schemas import (
@@ -29,6 +29,9 @@ from mediadl.library.schemas import (
 )
 from mediadl.library.storage import remove_quietly, resolve_inside
 from mediadl.queue.service import enqueue_job
+from mediadl.security import activity
+from mediadl.security.activity import Actor
+from mediadl.security.quotas import refuse_over_queue_cap
 
 MISSING_FILE = "The file of this download is no longer in the library."
 
@@ -89,14 +92,21 @@ def delete_download(session: Session, settings: Settings, user: User, download_i
     delete_rows(session, settings, [row], delete_file)
 
 
-def bulk_action(session: Session, settings: Settings, user: User,
+def bulk_action(session: Session, settings: Settings, actor: Actor, user: User,
                 request: BulkRequest) -> BulkResult:
     """Apply ``request.action`` to the listed downloads the user may see; others are skipped."""
     rows = session.scalars(select(Download).where(Download.id.in_(set(request.ids)),
                                                   *_visible_to(user))).all()
     if request.action == "delete":
         return BulkResult(affected=delete_rows(session, settings, rows, request.delete_file))
-    return BulkResult(affected=_redownload(session, settings, rows))
+    if rows:
+        # The caller's cap: a user's rows are its own; an admin has none.
+        refuse_over_queue_cap(session, settings, user, adding=len(rows))
+    jobs = _redownload(session, settings, rows)
+    if jobs:
+        activity.record(session, actor, activity.JOB_ADDED, f"{len(jobs)} links",
+                        job_ids=[job.id for job in jobs[:100]])
+    return BulkResult(affected=len(jobs))
 
 
 def download_stats(session: Session, user: User) -> DownloadStats:
@@ -163,20 +173,20 @@ def _after_commit(session: Session, callback: Callable[[Session], None]) -> None
     event.listen(session, "after_commit", callback, once=True)
 
 
-def _redownload(session: Session, settings: Settings, rows: Sequence[Download]) -> int:
+def _redownload(session: Session, settings: Settings, rows: Sequence[Download]) -> list[Job]:
     """Queue each download's page again for its owner (whose library it refills)."""
-    queued = 0
+    jobs = []
     for row in rows:
         owner = session.get(User, row.owner_id)
-        if owner is not None and _enqueue(session, settings, owner, row.url):
-            queued += 1
-    return queued
+        job = _enqueue(session, settings, owner, row.url) if owner is not None else None
+        if job is not None:
+            jobs.append(job)
+    return jobs
 
 
-def _enqueue(session: Session, settings: Settings, owner: User, url: str) -> bool:
+def _enqueue(session: Session, settings: Settings, owner: User, url: str) -> Job | None:
     try:
-        enqueue_job(session, settings, owner, url, quality="best")
+        return enqueue_job(session, settings, owner, url, quality="best")
     except UnsupportedURL:
         # One link no engine reads any more must not block the rest of the selection.
-        return False
-    return True
+        return None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
 from mediadl.app_context import ContextDep
 from mediadl.auth.deps import CurrentUser
+from mediadl.db.models import User
 from mediadl.queue.schemas import (
     MAX_ID,
     AffectedOut,
@@ -22,7 +23,7 @@ from mediadl.queue.schemas import (
     QueueStats,
 )
 from mediadl.queue.serialize import job_out
-from mediadl.queue.service import JobFilter, QueueService
+from mediadl.queue.service import Enqueued, JobFilter, QueueService
 from mediadl.security import activity
 from mediadl.security.activity import ActivityLog
 
@@ -38,6 +39,14 @@ def queue_service(context: ContextDep) -> QueueService:
 
 
 Service = Annotated[QueueService, Depends(queue_service)]
+# Visible ASCII only: the key is stored and compared as sent.
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$",
+    description="Send the same key again (say, after a timeout) to get the job it added "
+                "instead of a second one.")]
+REPLAYED: dict[int | str, dict[str, Any]] = {200: {
+    "model": JobOut, "description": "The job an earlier request with the same "
+                                    "Idempotency-Key added (header Idempotent-Replayed: true)."}}
 
 
 def job_filter(
@@ -53,20 +62,29 @@ def job_filter(
     return JobFilter(status, platform, q, parent_id, sort, order, page, page_size)
 
 
-@router.post("", status_code=201, response_model=JobOut)
-def enqueue(body: EnqueueRequest, user: CurrentUser, service: Service, log: ActivityLog) -> JobOut:
-    job, downloads = service.enqueue(user, body)
-    log(user, activity.JOB_ADDED, job.url, job_id=job.id)
-    return job_out(job, downloads)
+@router.post("", status_code=201, response_model=JobOut,
+             responses=REPLAYED)
+def enqueue(body: EnqueueRequest, user: CurrentUser, service: Service, log: ActivityLog,
+            response: Response, idempotency_key: IdempotencyKey = None) -> JobOut:
+    return _added(service.enqueue(user, body, idempotency_key), user, log, response)
 
 
 @downloads_router.post("", status_code=201, response_model=JobOut,
-                       summary="Download a link (the same as adding it to the queue)")
+                       summary="Download a link (the same as adding it to the queue)",
+                       responses=REPLAYED)
 def enqueue_from_library(body: EnqueueRequest, user: CurrentUser, service: Service,
-                         log: ActivityLog) -> JobOut:
-    job, downloads = service.enqueue(user, body)
-    log(user, activity.JOB_ADDED, job.url, job_id=job.id)
-    return job_out(job, downloads)
+                         log: ActivityLog, response: Response,
+                         idempotency_key: IdempotencyKey = None) -> JobOut:
+    return _added(service.enqueue(user, body, idempotency_key), user, log, response)
+
+
+def _added(added: Enqueued, user: User, log: ActivityLog, response: Response) -> JobOut:
+    if added.created:
+        log(user, activity.JOB_ADDED, added.job.url, job_id=added.job.id)
+    else:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return job_out(added.job, added.download_ids)
 
 
 @router.post("/batch", status_code=201, response_model=BatchOut)

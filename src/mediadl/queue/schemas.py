@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from mediadl.core.schemas import RequestModel, ResponseModel
 from mediadl.engines.base import Quality
@@ -15,6 +16,25 @@ MediaURL = Annotated[str, AfterValidator(validate_media_url)]
 MAX_BATCH = 10_000
 MAX_ID = 2**63 - 1
 ClearableStatus = Literal["completed", "failed", "canceled"]
+# A start time further ahead is more likely a typo (a wrong year) than a plan.
+LATEST_START = timedelta(days=366)
+
+
+def start_time(value: datetime) -> datetime:
+    """A start time as the database keeps it: naive UTC (a time without a zone is UTC)."""
+    try:
+        moment = value.astimezone(UTC) if value.tzinfo is not None else value
+    except OverflowError as error:  # the zone pushes it past year 1 or 9999
+        raise ValueError("the start time is out of range") from error
+    moment = moment.replace(tzinfo=None)
+    if moment - datetime.now(UTC).replace(tzinfo=None) > LATEST_START:
+        raise ValueError("a start time is at most a year ahead")
+    return moment
+
+
+StartTime = Annotated[datetime, AfterValidator(start_time), Field(
+    description="Start no earlier than this (ISO 8601; without a zone it is UTC). "
+                "A time already past starts now.")]
 
 
 class JobOptions(RequestModel):
@@ -36,6 +56,7 @@ class EnqueueRequest(RequestModel):
     priority: Priority = "normal"
     paused: bool = False
     options: JobOptions = Field(default_factory=JobOptions)
+    not_before: StartTime | None = None
 
 
 class BatchRequest(RequestModel):
@@ -44,6 +65,7 @@ class BatchRequest(RequestModel):
     priority: Priority = "normal"
     paused: bool = False
     options: JobOptions = Field(default_factory=JobOptions)
+    not_before: StartTime | None = None
 
 
 class JobPatch(RequestModel):
@@ -61,6 +83,12 @@ class BulkRequest(RequestModel):
     action: Literal["delete", "retry", "pause", "resume", "priority"]
     ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=MAX_BATCH)
     priority: Priority | None = None
+
+    @model_validator(mode="after")
+    def priority_given_for_priority(self) -> Self:
+        if self.action == "priority" and self.priority is None:
+            raise ValueError("the 'priority' action needs the new 'priority'")
+        return self
 
 
 class ProgressOut(ResponseModel):
@@ -87,6 +115,8 @@ class JobOut(ResponseModel):
     progress: ProgressOut
     attempts: int
     error: str | None
+    not_before: str | None = Field(description="Not started before this time: the start "
+                                   "time asked for, or the next attempt after a failure.")
     parent_id: int | None
     owner_id: int
     schedule_id: int | None

@@ -3,20 +3,23 @@ hints to the dispatcher (wake up, stop that job) go out only after the commit.""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mediadl.app_context import AppContext
 from mediadl.core.clock import utcnow
-from mediadl.core.errors import Conflict, NotFound
+from mediadl.core.errors import Conflict, InvalidPayload, NotFound
 from mediadl.core.settings import Settings
 from mediadl.db.models import Download, Job, User
 from mediadl.db.session import affected_rows
+from mediadl.jobs.runner import job_dir_for
 from mediadl.jobs.states import (
     CANCELED,
     FAILED,
@@ -46,6 +49,15 @@ SORT_COLUMNS = {
 
 
 @dataclass(frozen=True)
+class Enqueued:
+    """An added job; ``created`` is False when an Idempotency-Key named an earlier one."""
+
+    job: Job
+    download_ids: list[int]
+    created: bool = True
+
+
+@dataclass(frozen=True)
 class JobFilter:
     status: str | None = None
     platform: str | None = None
@@ -71,9 +83,10 @@ def job_row(session: Session, user: User, job_id: int) -> Job:
 
 def new_job_values(settings: Settings, owner: User, url: str, quality: str, priority: str,
                    paused: bool, options: dict[str, Any], position: int,
-                   rules: PlatformRules | None = None,
-                   forced: Route | None = None) -> dict[str, Any]:
-    """``forced``: a route chosen on purpose (POST /platforms/{name}/download)."""
+                   rules: PlatformRules | None = None, forced: Route | None = None,
+                   not_before: datetime | None = None) -> dict[str, Any]:
+    """``forced``: a route chosen on purpose (POST /platforms/{name}/download);
+    ``not_before``: the start time asked for (naive UTC)."""
     refuse_unsafe_url(settings, url)
     rules = rules or PlatformRules()
     found = rules.check(forced) if forced is not None else rules.route(url)
@@ -85,6 +98,8 @@ def new_job_values(settings: Settings, owner: User, url: str, quality: str, prio
         "quality": rules.quality(found.platform.name, quality),
         "options": options, "max_attempts": settings.jobs.max_attempts, "created_at": now,
         "updated_at": now, "downloaded_bytes": 0, "attempts": 0, "cancel_requested": False,
+        # A start time already past means now; None keeps the job page honest about it.
+        "not_before": not_before if not_before is not None and not_before > now else None,
     }
 
 
@@ -94,13 +109,20 @@ def next_position(session: Session) -> int:
 
 def enqueue_job(session: Session, settings: Settings, owner: User, url: str,
                 quality: str = "best", priority: str = "normal", paused: bool = False,
-                options: dict[str, Any] | None = None, forced: Route | None = None) -> Job:
+                options: dict[str, Any] | None = None, forced: Route | None = None,
+                not_before: datetime | None = None, idempotency_key: str | None = None) -> Job:
     values = new_job_values(settings, owner, url, quality, priority, paused, options or {},
-                            next_position(session), PlatformRules.load(session), forced)
-    job = Job(**values)
+                            next_position(session), PlatformRules.load(session), forced,
+                            not_before)
+    job = Job(**values, idempotency_key=idempotency_key)
     session.add(job)
     session.flush()
     return job
+
+
+def job_with_key(session: Session, owner: User, key: str) -> Job | None:
+    return session.scalar(select(Job).where(Job.owner_id == owner.id,
+                                            Job.idempotency_key == key))
 
 
 def insert_jobs(session: Session, rows: list[dict[str, Any]]) -> list[Job]:
@@ -152,14 +174,43 @@ class QueueService:
         self.settings = context.settings
 
     # -- adding ----------------------------------------------------------------------
-    def enqueue(self, owner: User, request: EnqueueRequest) -> tuple[Job, list[int]]:
+    def enqueue(self, owner: User, request: EnqueueRequest,
+                idempotency_key: str | None = None) -> Enqueued:
+        """A new job; with ``idempotency_key``, the owner's job added with that key before
+        (if any) instead, so a client may safely send the same request again."""
+        if idempotency_key is not None:
+            earlier = self._earlier(owner, request, idempotency_key)
+            if earlier is not None:
+                return earlier
+        try:
+            return self._add(owner, request, idempotency_key)
+        except IntegrityError:
+            # A concurrent request with the same key won the insert (the unique constraint
+            # decides); answer with its job.
+            earlier = self._earlier(owner, request, idempotency_key) if idempotency_key else None
+            if earlier is None:
+                raise
+            return earlier
+
+    def _add(self, owner: User, request: EnqueueRequest, key: str | None) -> Enqueued:
         with self.db.session() as session:
             refuse_over_queue_cap(session, self.settings, owner, adding=1)
             job = enqueue_job(session, self.settings, owner, request.url, request.quality,
-                              request.priority, request.paused, request.options.as_dict())
+                              request.priority, request.paused, request.options.as_dict(),
+                              not_before=request.not_before, idempotency_key=key)
             events = added_events(session, [job])
         self._after([], events)
-        return job, []
+        return Enqueued(job, [])
+
+    def _earlier(self, owner: User, request: EnqueueRequest, key: str) -> Enqueued | None:
+        with self.db.read() as session:
+            job = job_with_key(session, owner, key)
+            if job is None:
+                return None
+            if job.url != request.url:
+                raise InvalidPayload("This Idempotency-Key was already used to add another "
+                                     "link; use a new key for a new request.")
+            return Enqueued(job, download_ids_by_job(session, [job.id])[job.id], created=False)
 
     def enqueue_batch(self, owner: User, request: BatchRequest) -> list[Job]:
         with self.db.session() as session:
@@ -168,7 +219,7 @@ class QueueService:
             rules = PlatformRules.load(session)
             rows = [new_job_values(self.settings, owner, url, request.quality, request.priority,
                                    request.paused, request.options.as_dict(), first + index,
-                                   rules)
+                                   rules, not_before=request.not_before)
                     for index, url in enumerate(request.urls)]
             jobs = insert_jobs(session, rows)
             events = added_events(session, jobs)
@@ -225,15 +276,17 @@ class QueueService:
         with self.db.session() as session:
             job = job_row(session, user, job_id)
             news = QueueNews(session, [job])
+            idle = _idle_ids([job])
             stop = _cancel_or_remove(session, [job])
             events = news.events()
-        self._after(stop, events)
+        self._after(stop, events, discard=idle)
 
     def retry(self, user: User, job_id: int) -> tuple[Job, list[int]]:
         with self.db.session() as session:
             job = job_row(session, user, job_id)
             if job.status not in (FAILED, CANCELED):
                 raise Conflict("Only failed or canceled jobs can be retried.")
+            refuse_over_queue_cap(session, self.settings, user, adding=1)
             news = QueueNews(session, [job])
             _requeue(session, [job])
             downloads = download_ids_by_job(session, [job.id])[job.id]
@@ -252,9 +305,10 @@ class QueueService:
         with self.db.session() as session:
             jobs = list(session.scalars(visible_jobs(user).where(Job.id.in_(request.ids))))
             news = QueueNews(session, jobs)
-            stop = self._bulk_action(session, jobs, request)
+            idle = _idle_ids(jobs) if request.action == "delete" else []
+            stop = self._bulk_action(session, user, jobs, request)
             events = news.events()
-        self._after(stop, events)
+        self._after(stop, events, discard=idle)
         return len(jobs)
 
     def pause_all(self, user: User) -> int:
@@ -276,7 +330,8 @@ class QueueService:
         self._after([], events)
         return len(jobs)
 
-    def _bulk_action(self, session: Session, jobs: list[Job], request: BulkRequest) -> list[int]:
+    def _bulk_action(self, session: Session, user: User, jobs: list[Job],
+                     request: BulkRequest) -> list[int]:
         if request.action == "delete":
             return _cancel_or_remove(session, jobs)
         if request.action == "pause":
@@ -284,20 +339,28 @@ class QueueService:
         if request.action == "resume":
             _resume(session, jobs)
         elif request.action == "retry":
-            _requeue(session, [job for job in jobs if job.status in (FAILED, CANCELED)])
-        elif request.action == "priority":
-            if request.priority is None:
-                raise Conflict("Give the new priority with the 'priority' action.")
+            self._retry_all(session, user, jobs)
+        elif request.action == "priority" and request.priority is not None:  # schema: given
             for job in jobs:
                 job.priority = request.priority
                 job.priority_rank = priority_rank(request.priority)
         return []
 
-    def _after(self, stop: list[int], events: list[Event]) -> None:
-        """Hints and live events, once the transaction has committed."""
+    def _retry_all(self, session: Session, user: User, jobs: list[Job]) -> None:
+        retried = [job for job in jobs if job.status in (FAILED, CANCELED)]
+        if retried:
+            refuse_over_queue_cap(session, self.settings, user, adding=len(retried))
+        _requeue(session, retried)
+
+    def _after(self, stop: list[int], events: list[Event],
+               discard: Sequence[int] = ()) -> None:
+        """Hints, live events and file removal, once the transaction has committed."""
         self.context.events.publish_all(events)
         for job_id in stop:
             self.context.cancel_job(job_id)
+        for job_id in discard:
+            # No process holds these folders; a running job's go when its process ends.
+            shutil.rmtree(job_dir_for(self.settings, job_id), ignore_errors=True)
         self.context.wake_dispatcher()
 
 
@@ -323,7 +386,13 @@ def _pause(session: Session, jobs: list[Job]) -> list[int]:
 def _resume(session: Session, jobs: list[Job]) -> None:
     for job in jobs:
         if job.status == PAUSED:
-            job.status, job.not_before = QUEUED, None
+            job.status, job.not_before = QUEUED, _start_time_kept(job)
+
+
+def _start_time_kept(job: Job) -> datetime | None:
+    """Resuming skips a retry's wait, but keeps the start time a person set: a job that
+    never started can only be waiting for that."""
+    return job.not_before if job.started_at is None else None
 
 
 def _requeue(session: Session, jobs: list[Job]) -> None:
@@ -331,6 +400,11 @@ def _requeue(session: Session, jobs: list[Job]) -> None:
         _release(job, QUEUED, utcnow())
         job.attempts, job.error, job.not_before, job.finished_at = 0, None, None, None
         job.downloaded_bytes, job.total_bytes = 0, None
+
+
+def _idle_ids(jobs: list[Job]) -> list[int]:
+    """Jobs that may hold partial files but no process: paused or waiting in the queue."""
+    return [job.id for job in jobs if job.status in (QUEUED, PAUSED)]
 
 
 def _cancel_or_remove(session: Session, jobs: list[Job]) -> list[int]:
