@@ -51,21 +51,38 @@ ON_POSTGRES = os.environ.get("MEDIADL_TEST_DATABASE", "sqlite") == "postgresql"
 
 
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Migrations run once per session; each test gets a copy of the result (a file copy on
-    SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL)."""
-    if not ON_POSTGRES:
-        template = tmp_path_factory.mktemp("template") / "mediadl.db"
-        upgrade(f"sqlite:///{template}")
-        yield str(template)
-        return
-    from tests.servers import postgres_server
+def postgres_template() -> Iterator[str]:
+    """One throwaway PostgreSQL server for the whole session, its database migrated once;
+    tests get copies of it (``CREATE DATABASE … TEMPLATE``), never the template itself."""
+    from tests.servers import postgres_bin_dir, postgres_server
 
+    if postgres_bin_dir() is None:
+        pytest.skip("PostgreSQL binaries are not installed")
+    # Not tmp_path: the server account must be able to enter every parent folder.
     with tempfile.TemporaryDirectory(prefix="mediadl-pg-") as root:
         Path(root).chmod(0o755)
         with postgres_server(Path(root) / "pg") as url:
             upgrade(url)
             yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_template: str) -> Iterator[str]:
+    """A migrated PostgreSQL database of this test's own, dropped afterwards."""
+    with _postgres_copy(postgres_template) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def migrated_template(request: pytest.FixtureRequest,
+                      tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Migrations run once per session; each test gets a copy of the result (a file copy on
+    SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL)."""
+    if ON_POSTGRES:
+        return str(request.getfixturevalue("postgres_template"))
+    template = tmp_path_factory.mktemp("template") / "mediadl.db"
+    upgrade(f"sqlite:///{template}")
+    return str(template)
 
 
 @pytest.fixture

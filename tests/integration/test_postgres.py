@@ -2,40 +2,25 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from mediadl.core.clock import utcnow
-from mediadl.db.migrate import upgrade
 from mediadl.db.models import Job, User
 from mediadl.db.session import Database
 from mediadl.jobs import leases
-from tests.servers import postgres_bin_dir, postgres_server
+from tests.servers import postgres_bin_dir
 
 pytestmark = pytest.mark.skipif(postgres_bin_dir() is None,
                                 reason="PostgreSQL binaries are not installed")
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    # Not tmp_path: the server account must be able to enter every parent folder.
-    with tempfile.TemporaryDirectory(prefix="mediadl-pg-") as root:
-        Path(root).chmod(0o755)
-        with postgres_server(Path(root) / "pg") as url:
-            upgrade(url)
-            yield url
 
 
 @pytest.fixture
 def pg(postgres_url: str) -> Iterator[Database]:
     db = Database(postgres_url)
     yield db
-    with db.session() as session:
-        session.execute(text("TRUNCATE users, jobs, downloads, refresh_tokens CASCADE"))
     db.dispose()
 
 

@@ -4,16 +4,13 @@ on SQLite and on PostgreSQL; and the statistics and search queries run on both."
 from __future__ import annotations
 
 import random
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select, text, update
 
-from mediadl.db.migrate import upgrade
 from mediadl.db.models import Download, Job, User
 from mediadl.db.models.library_ops import JobCount, LibraryDaily, LibrarySource, LibraryTotal
 from mediadl.db.session import Database
@@ -21,7 +18,6 @@ from mediadl.library.listing import list_downloads
 from mediadl.library.schemas import DownloadQuery
 from mediadl.stats import service as stats
 from mediadl.stats.schemas import TimelineQuery
-from tests.servers import postgres_bin_dir, postgres_server
 
 PLATFORMS = ("youtube", "tiktok", "generic")
 KINDS = ("video", "audio", "image")
@@ -119,18 +115,11 @@ def test_sqlite_rollups_match_a_recount(database: Database) -> None:
     _check_queries_run(database, owners)
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Database]:
-    if postgres_bin_dir() is None:
-        pytest.skip("PostgreSQL binaries are not installed")
-    # Not tmp_path: the server account must be able to enter every parent folder.
-    with tempfile.TemporaryDirectory(prefix="mediadl-pg-") as root:
-        Path(root).chmod(0o755)
-        with postgres_server(Path(root) / "pg") as url:
-            upgrade(url)
-            db = Database(url)
-            yield db
-            db.dispose()
+@pytest.fixture
+def postgres(postgres_url: str) -> Iterator[Database]:
+    db = Database(postgres_url)
+    yield db
+    db.dispose()
 
 
 def test_postgres_rollups_match_a_recount(postgres: Database) -> None:

@@ -3,34 +3,27 @@ the lower-cased link) and the status names must behave as on SQLite."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from mediadl.core.clock import utcnow
-from mediadl.db.migrate import upgrade
 from mediadl.db.models import Job, User
 from mediadl.db.session import Database
 from mediadl.jobs import leases
 from mediadl.platforms.status import Failure, record_failure
-from tests.servers import postgres_bin_dir, postgres_server
+from tests.servers import postgres_bin_dir
 
 pytestmark = pytest.mark.skipif(postgres_bin_dir() is None,
                                 reason="PostgreSQL binaries are not installed")
 
 
-@pytest.fixture(scope="module")
-def pg() -> Iterator[Database]:
-    with tempfile.TemporaryDirectory(prefix="mediadl-pg-") as root:
-        Path(root).chmod(0o755)
-        with postgres_server(Path(root) / "pg") as url:
-            upgrade(url)
-            db = Database(url)
-            yield db
-            db.dispose()
+@pytest.fixture
+def pg(postgres_url: str) -> Iterator[Database]:
+    db = Database(postgres_url)
+    yield db
+    db.dispose()
 
 
 def test_only_the_throttled_sites_links_wait(pg, settings):

@@ -3,18 +3,15 @@ run per tick with two schedulers racing, and a full run recorded."""
 
 from __future__ import annotations
 
-import tempfile
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from mediadl.app_context import AppContext
 from mediadl.auth.service import create_user
 from mediadl.core.settings import Settings
-from mediadl.db.migrate import upgrade
 from mediadl.db.models import Job, User
 from mediadl.db.models.schedules import Schedule, ScheduleRun
 from mediadl.db.session import Database
@@ -25,20 +22,10 @@ from mediadl.schedules.schemas import ScheduleCreate
 from mediadl.schedules.service import ScheduleService
 from mediadl.schedules.sources import Listed
 from tests.schedules.conftest import ManualClock
-from tests.servers import postgres_bin_dir, postgres_server
+from tests.servers import postgres_bin_dir
 
 pytestmark = pytest.mark.skipif(postgres_bin_dir() is None,
                                 reason="PostgreSQL binaries are not installed")
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    # Not tmp_path: the server account must be able to enter every parent folder.
-    with tempfile.TemporaryDirectory(prefix="mediadl-pg-") as root:
-        Path(root).chmod(0o755)
-        with postgres_server(Path(root) / "pg") as url:
-            upgrade(url)
-            yield url
 
 
 @pytest.fixture
@@ -46,8 +33,6 @@ def pg_context(postgres_url: str, settings: Settings) -> Iterator[AppContext]:
     settings.scheduler.jitter_max_seconds = 0
     db = Database(postgres_url)
     yield AppContext(settings=settings, db=db)
-    with db.session() as session:
-        session.execute(text("TRUNCATE users, jobs, schedules CASCADE"))
     db.dispose()
 
 
