@@ -63,11 +63,6 @@ class Server:
         headers = {"Authorization": f"Bearer {self.token(username)}"}
         return httpx.request(method, self.url(path), headers=headers, timeout=30, **kwargs)
 
-    def has(self, method: str, path: str) -> bool:
-        """The server offers this operation (its OpenAPI schema lists it)."""
-        schema = httpx.get(self.url("/api/v1/openapi.json")).json()
-        return method.lower() in schema.get("paths", {}).get(path, {})
-
     def wait_for_job(self, job_id: int, timeout: float = 90) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:

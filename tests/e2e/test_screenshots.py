@@ -6,6 +6,7 @@ a paused and a failed job, a schedule), so the pictures show the views in use.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ VIEWS = [
     ("statistics", "/stats", "Statistics"),
     ("logs", "/logs", "Logs"),
     ("settings-general", "/settings/general", "Settings"),
+    ("settings-platforms", "/settings/platforms", "Settings"),
+    ("settings-notifications", "/settings/notifications", "Settings"),
     ("settings-security", "/settings/security", "Settings"),
     ("settings-users", "/settings/users", "Settings"),
 ]
@@ -40,10 +43,9 @@ def _seed(server: Server, site: FixtureSite) -> None:
         server.wait_for_job(job["id"])
     server.api("POST", "/api/v1/queue", json={"url": site.url("/status/404"), "priority": "high"})
     server.api("POST", "/api/v1/queue", json={"url": site.url("/files/ep1.mp3"), "paused": True})
-    if server.has("post", "/api/v1/scheduler/jobs"):
-        server.api("POST", "/api/v1/scheduler/jobs", json={
-            "name": "Fixture podcast", "url": site.url("/feed.xml"), "cron": "0 3 * * *",
-            "timezone": "Europe/Berlin"})
+    server.api("POST", "/api/v1/scheduler/jobs", json={
+        "name": "Fixture podcast", "url": site.url("/feed.xml"), "cron": "0 3 * * *",
+        "timezone": "Europe/Berlin"})
 
 
 def _settle(page: Any) -> None:
@@ -79,6 +81,9 @@ def _special_views(page: Any, size: str, site: FixtureSite) -> None:
     page.get_by_role("button", name="List view").click()
     _shoot(page, f"history-list-{size}")
     page.get_by_role("button", name="Gallery view").click()
+    page.get_by_role("tab", name="Duplicates").click()
+    page.get_by_text(re.compile(r"^(Group 1|No duplicates found)")).first.wait_for()
+    _shoot(page, f"duplicates-{size}")
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
@@ -101,4 +106,4 @@ def test_every_view_is_photographed(open_page, server, site, size):
         _shoot(page, "dashboard-dark-desktop")
     watch.assert_clean()
     shots = sorted(path.name for path in SCREENSHOTS.glob(f"*-{size}.png"))
-    assert len(shots) >= len(VIEWS) + 4, shots
+    assert len(shots) >= len(VIEWS) + 5, shots

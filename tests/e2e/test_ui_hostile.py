@@ -21,6 +21,9 @@ def test_hostile_titles_render_as_text(logged_in, server, site):
     policy = page.goto("/queue").headers.get("content-security-policy", "")
     script_policy = policy.split("script-src")[1].split(";")[0]
     assert "'self'" in script_policy and "unsafe-inline" not in script_policy
+    # Leaving while the page load's token refresh is in flight would replay the old
+    # refresh token (and end the session): go on once the page is quiet.
+    page.wait_for_load_state("networkidle")
     parse(page, site.url("/page/hostile"))
     assert page.get_by_test_id("parsed-title").inner_text() == HOSTILE_TITLE
     page.get_by_role("button", name="Download", exact=True).click()

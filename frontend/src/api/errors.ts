@@ -6,8 +6,8 @@ const FALLBACK_BY_STATUS: Record<number, string> = {
   400: 'The server could not use this request.',
   401: 'Your session has ended. Log in again.',
   403: 'You are not allowed to do this.',
-  404: 'This is not available on this server yet.',
-  405: 'This is not available on this server yet.',
+  404: 'The server found nothing at this address.',
+  405: 'The server does not allow this here.',
   409: 'This conflicts with the current state; reload and try again.',
   413: 'This is too large for the server.',
   422: 'Some values are not valid.',
@@ -79,16 +79,4 @@ export function describeError(error: unknown): string {
   if (error instanceof TypeError) return NETWORK_MESSAGE
   if (error instanceof Error && error.message) return error.message
   return 'Something went wrong.'
-}
-
-/** The endpoint is not part of this server (yet): show the "not available" state. */
-export function isNotAvailable(error: unknown): boolean {
-  if (!(error instanceof ApiError)) return false
-  if (error.code === 'Missing' || error.code === 'HTTP404' || error.status === 405) return true
-  // An unknown path, as opposed to an unknown object ("There is no such job…").
-  return error.status === 404 && /^not found\.?$|no such api endpoint/i.test(error.message)
-}
-
-export function missingEndpoint(): ApiError {
-  return new ApiError(404, 'Missing', fallbackMessage(404))
 }

@@ -2,7 +2,7 @@
 import { http } from './client'
 import type { List } from './lists'
 import type {
-  LogQuery, LogRecord, NewNotificationChannel, NotificationChannel, Page, Platform, PlatformSettings, RankedCount, Schedule,
+  LogPage, LogQuery, NewNotificationChannel, NotificationChannel, Platform, PlatformSettings, RankedCount, Schedule,
   ScheduleInput, ScheduleRun, StatsOverview, StorageStats, TimelinePoint, UserPreferences,
 } from './types'
 
@@ -41,8 +41,9 @@ export const settingsApi = {
 }
 
 export const logsApi = {
-  list: (query: LogQuery) => http.get<Page<LogRecord> | List<LogRecord>>(`${V1}/logs`, { ...query }),
-  download: () => http.send(`${V1}/logs/download`),
+  list: (query: LogQuery) => http.get<LogPage>(`${V1}/logs`, { ...query }),
+  /** The records matching the same filters as `list`, as JSON lines, oldest first. */
+  download: (query: LogQuery) => http.send(`${V1}/logs/download`, { query: { ...query } }),
   clear: (before?: string) => http.delete(`${V1}/logs`, { before }),
 }
 

@@ -8,6 +8,8 @@ const REFRESH_PATH = '/api/v1/auth/refresh'
 const REFRESH_LOCK = 'mediadl-token-refresh'
 // Refresh this long before expiry so a request never leaves with a token about to lapse.
 const EARLY_REFRESH_MS = 30_000
+// After a refresh that could not reach the server, try again this much later.
+const RETRY_REFRESH_MS = 15_000
 
 type Fetch = typeof fetch
 
@@ -15,6 +17,7 @@ export class TokenSession {
   private accessToken: string | null = null
   private expiresAt = 0
   private refreshing: Promise<boolean> | null = null
+  private timer: ReturnType<typeof setTimeout> | undefined
   private readonly listeners = new Set<(token: string | null) => void>()
 
   constructor(private readonly fetchImpl: Fetch = (...args) => fetch(...args)) {}
@@ -26,13 +29,24 @@ export class TokenSession {
   set(pair: Pick<TokenPair, 'access_token' | 'expires_in'>, now = Date.now()): void {
     this.accessToken = pair.access_token
     this.expiresAt = now + pair.expires_in * 1000
+    this.scheduleRefresh(this.expiresAt - now - EARLY_REFRESH_MS)
     this.notify()
   }
 
   clear(): void {
+    clearTimeout(this.timer)
     this.accessToken = null
     this.expiresAt = 0
     this.notify()
+  }
+
+  // Refreshed before expiry, not only after a 401: the refresh also renews the media
+  // cookie, and a page that only plays a video sends no API request that would notice.
+  private scheduleRefresh(delay: number): void {
+    clearTimeout(this.timer)
+    this.timer = setTimeout(() => {
+      this.refresh().catch(() => this.scheduleRefresh(RETRY_REFRESH_MS))
+    }, Math.max(0, delay))
   }
 
   isExpiring(now = Date.now()): boolean {

@@ -70,6 +70,8 @@ export interface Job {
   updated_at?: string
   started_at: string | null
   finished_at: string | null
+  /** Not started before this moment (ISO 8601 UTC); null = as soon as a worker is free. */
+  not_before?: string | null
   download_ids: number[]
 }
 
@@ -270,10 +272,20 @@ export interface LogRecord {
 export interface LogQuery {
   level?: string
   module?: string
+  job_id?: number
   q?: string
   since?: string
   until?: string
   page?: number
+  page_size?: number
+}
+
+/** GET /api/v1/logs: newest first. */
+export interface LogPage {
+  items: LogRecord[]
+  total: number
+  page: number
+  page_size: number
 }
 
 export interface NotificationChannel {
@@ -328,15 +340,27 @@ export interface TotpSetup {
   recovery_codes?: string[]
 }
 
+export interface PeriodTotal {
+  downloads: number
+  bytes: number
+}
+
+/** GET /api/v1/stats/overview (stats/schemas.py Overview). */
 export interface StatsOverview {
-  downloads_today?: number
-  downloads_week?: number
-  downloads_month?: number
-  success_rate?: number | null
-  storage_used?: number
-  storage_free?: number | null
-  next_scheduled_run?: string | null
-  [key: string]: unknown
+  downloads: { today: PeriodTotal; week: PeriodTotal; month: PeriodTotal; total: PeriodTotal }
+  queue: QueueStats
+  /** Completed / (completed + failed) as a fraction; null before anything finished. */
+  success_rate: number | null
+  storage: {
+    used_bytes: number
+    free_bytes: number
+    disk_total_bytes: number
+    disk_free_bytes: number
+    limit_bytes: number
+    quota_bytes: number | null
+    low: boolean
+  }
+  next_scheduled_run: string | null
 }
 
 export interface TimelinePoint {
@@ -371,9 +395,16 @@ export interface WsTicket {
   expires_in: number
 }
 
+export const NOTIFICATION_EVENTS = ['download_completed', 'download_failed', 'schedule_run_finished',
+  'schedule_failed', 'disk_low', 'platform_rate_limited'] as const
+export type NotificationEvent = typeof NOTIFICATION_EVENTS[number]
+
+/** GET/PATCH /api/v1/settings/me. */
 export interface UserPreferences {
   default_quality: Quality | null
   default_priority: Priority | null
+  /** Show notifications in the web UI at all. */
   browser_notifications: boolean
-  browser_events?: string[]
+  /** Which events the web UI shows. */
+  browser_events: NotificationEvent[]
 }

@@ -1,15 +1,12 @@
-// Starts the live feed after login: WebSockets when the server has them, otherwise the
-// temporary active-jobs refresher. Messages go to the live store and the notifications.
+// Starts the live feed after login: the WebSocket /ws/downloads (ticket auth, reconnect,
+// resync from the snapshot). Messages go to the live store and the notifications.
 import { authApi } from '@/api/auth'
 import { ApiError } from '@/api/errors'
-import { useCapabilitiesStore } from '@/stores/capabilities'
-import { type ProgressEvent, type QueueUpdate, useLiveStore } from '@/stores/live'
+import { type ProgressEvent, type QueueUpdate, type Snapshot, useLiveStore } from '@/stores/live'
 import { useNotifyStore } from '@/stores/notify'
 import { usePrefsStore } from '@/stores/prefs'
-import { startActivePolling } from './activePolling'
 import { type ChannelState, RealtimeChannel, type RealtimeMessage } from './channel'
 
-export const TICKET_PATH = '/api/v1/auth/ws-ticket'
 // /ws/downloads carries progress as well as queue changes and notifications: one socket
 // serves every job view.
 const JOB_CHANNELS = ['/ws/downloads']
@@ -24,7 +21,11 @@ export async function fetchTicket(): Promise<string | null> {
   }
 }
 
-function showNotification(data: Record<string, unknown>): void {
+// The account's preferences decide: notifications off, or this kind of event not wanted,
+// shows nothing. Messages that name no event are governed by the on/off switch alone.
+export function showNotification(data: Record<string, unknown>): void {
+  const prefs = usePrefsStore()
+  if (!prefs.showsNotification(typeof data.event === 'string' ? data.event : undefined)) return
   const notify = useNotifyStore()
   const title = String(data.title ?? 'mediadl')
   const message = String(data.message ?? '')
@@ -32,16 +33,17 @@ function showNotification(data: Record<string, unknown>): void {
   const text = message ? `${title}: ${message}` : title
   if (level === 'error') notify.error(new Error(text))
   else if (level === 'warning') notify.warning(text)
+  else if (level === 'success') notify.success(text)
   else notify.info(text)
-  const { prefs } = usePrefsStore()
-  if (prefs.browserNotifications && globalThis.Notification?.permission === 'granted' && document.hidden) {
+  // A system notification only while the app is in the background and the browser allows it.
+  if (globalThis.Notification?.permission === 'granted' && document.hidden) {
     new Notification(title, { body: message, icon: '/icons/icon-192.png' })
   }
 }
 
 export function dispatchJobMessage(message: RealtimeMessage): void {
   const live = useLiveStore()
-  if (message.type === 'snapshot') live.applySnapshot(message.data)
+  if (message.type === 'snapshot') live.applySnapshot(message.data as unknown as Snapshot)
   else if (message.type === 'download_progress') live.applyProgress(message.data as unknown as ProgressEvent)
   else if (message.type === 'queue_updated') live.applyQueueUpdate(message.data as unknown as QueueUpdate)
   else if (message.type === 'notification') showNotification(message.data)
@@ -58,15 +60,6 @@ function trackState(states: Map<string, ChannelState>, path: string, state: Chan
 }
 
 export function startRealtime(): () => void {
-  const live = useLiveStore()
-  if (!useCapabilitiesStore().has('POST', TICKET_PATH)) {
-    live.connection = 'polling'
-    const stop = startActivePolling(live)
-    return () => {
-      stop()
-      live.connection = 'off'
-    }
-  }
   const states = new Map<string, ChannelState>()
   const channels = JOB_CHANNELS.map((path) => new RealtimeChannel({
     path, ticket: fetchTicket, onMessage: dispatchJobMessage,

@@ -67,12 +67,16 @@ export const useAuthStore = defineStore('auth', () => {
   }
 
   function sessionEnded(): void {
+    user.value = null
     session.clear()
     hintSession(false)
-    user.value = null
   }
 
   http.onSessionEnded = sessionEnded
+  // A timed refresh that the server refused clears the token: that is a logout too.
+  session.onChange((token) => {
+    if (token === null && user.value !== null) sessionEnded()
+  })
 
   return {
     user, ready, isAdmin, loggedIn, login, logout, sessionEnded,

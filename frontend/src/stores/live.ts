@@ -4,7 +4,7 @@ import { defineStore } from 'pinia'
 import { reactive, ref } from 'vue'
 import type { Job, JobStatus, Progress, QueueStats } from '@/api/types'
 
-export type Connection = 'off' | 'connecting' | 'live' | 'reconnecting' | 'polling'
+export type Connection = 'off' | 'connecting' | 'live' | 'reconnecting'
 
 export interface LiveJob {
   status?: JobStatus
@@ -32,16 +32,11 @@ export interface QueueUpdate {
 
 const MAX_TRACKED = 5000
 
-function countersFrom(data: Record<string, unknown>): QueueStats | null {
-  const counters = data.counters ?? data.stats ?? data.queue_stats
-  return counters && typeof counters === 'object' ? counters as QueueStats : null
-}
-
-function jobsFrom(data: Record<string, unknown>): Job[] {
-  for (const key of ['jobs', 'items', 'active']) {
-    if (Array.isArray(data[key])) return data[key] as Job[]
-  }
-  return []
+/** The `snapshot` message (realtime/snapshot.py): the active jobs first, and the counters. */
+export interface Snapshot {
+  items: Job[]
+  stats: QueueStats
+  total_active?: number
 }
 
 export const useLiveStore = defineStore('live', () => {
@@ -67,9 +62,9 @@ export const useLiveStore = defineStore('live', () => {
     if (before !== job.status) changes.value += 1
   }
 
-  function applySnapshot(data: Record<string, unknown>): void {
-    for (const job of jobsFrom(data)) remember(job.id, { job, status: job.status, progress: job.progress })
-    counters.value = countersFrom(data) ?? counters.value
+  function applySnapshot(snapshot: Snapshot): void {
+    for (const job of snapshot.items) remember(job.id, { job, status: job.status, progress: job.progress })
+    counters.value = snapshot.stats
     changes.value += 1
   }
 

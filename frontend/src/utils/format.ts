@@ -84,3 +84,9 @@ export function qualityLabel(quality: string): string {
 export function titleOf(item: { title?: string | null; url: string }): string {
   return item.title?.trim() || item.url
 }
+
+/** A moment as the value of an <input type="datetime-local">: local time, to the minute. */
+export function localInputValue(moment: Date): string {
+  const pad = (value: number) => String(value).padStart(2, '0')
+  return `${moment.getFullYear()}-${pad(moment.getMonth() + 1)}-${pad(moment.getDate())}T${pad(moment.getHours())}:${pad(moment.getMinutes())}`
+}

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import AddMediaCard from '@/components/AddMediaCard.vue'
 import JobProgress from '@/components/JobProgress.vue'
 import LibraryCard from '@/components/LibraryCard.vue'
+import PreferencesCard from '@/components/settings/PreferencesCard.vue'
 import LoginView from '@/views/LoginView.vue'
 import { fakeFetch, job, mountWithApp, settle } from './helpers'
 
@@ -42,7 +43,6 @@ describe('LoginView', () => {
 describe('AddMediaCard', () => {
   it('parses, shows a hostile title as text and queues the chosen quality', async () => {
     const { calls } = fakeFetch({
-      'GET /api/v1/openapi.json': { body: { paths: {} } },
       'POST /api/v1/parse': { body: { url: 'https://example.org/v', platform: 'generic', engine: 'ytdlp', kind: 'video', title: HOSTILE, uploader: null, duration: 62, thumbnail: 'https://cdn.example.org/t.jpg', entry_count: null, formats: [], qualities: ['best', '720', '360', 'audio'], entries: [] } },
       'POST /api/v1/queue': { status: 201, body: job({ id: 5 }) },
       'GET /api/v1/queue': { body: { items: [], total: 0, page: 1, page_size: 25 } },
@@ -62,6 +62,32 @@ describe('AddMediaCard', () => {
     await settle(10)
     const queued = calls.find((call) => call.method === 'POST' && call.url === '/api/v1/queue')
     expect(queued?.body).toEqual({ url: 'https://example.org/v', quality: 'best', priority: 'normal', paused: false, options: {} })
+    wrapper.unmount()
+  })
+
+  it('sends the start time of a download scheduled for later', async () => {
+    const { calls } = fakeFetch({
+      'POST /api/v1/parse': { body: { url: 'https://example.org/v', platform: 'generic', engine: 'ytdlp', kind: 'video', title: 'Later', uploader: null, duration: 62, thumbnail: null, entry_count: null, formats: [], qualities: ['best'], entries: [] } },
+      'POST /api/v1/queue': { status: 201, body: job({ id: 6 }) },
+      'GET /api/v1/queue': { body: { items: [], total: 0, page: 1, page_size: 25 } },
+      'GET /api/v1/queue/stats': { body: {} },
+    })
+    const wrapper = mountWithApp(AddMediaCard)
+    await wrapper.find('input[name=url]').setValue('https://example.org/v')
+    await wrapper.find('form').trigger('submit')
+    await settle(10)
+    const later = labelled('Schedule for later')
+    expect(later?.disabled).toBe(false)
+    later?.click()
+    await settle()
+    const startAt = labelled('Start at') as HTMLInputElement
+    startAt.value = '2030-05-01T21:30'
+    startAt.dispatchEvent(new Event('input'))
+    await settle()
+    await wrapper.findAll('button').find((button) => button.text() === 'Download')?.trigger('click')
+    await settle(10)
+    const queued = calls.find((call) => call.method === 'POST' && call.url === '/api/v1/queue')
+    expect(queued?.body).toEqual(expect.objectContaining({ not_before: new Date('2030-05-01T21:30').toISOString() }))
     wrapper.unmount()
   })
 
@@ -92,6 +118,27 @@ describe('JobProgress and LibraryCard', () => {
     const wrapper = mountWithApp(LibraryCard, { props: { item: { id: 1, title: HOSTILE, filename: 'x.mp4', kind: 'video', size: 1, duration: null, platform: 'generic', source: null, thumbnail_url: '/api/v1/downloads/1/thumbnail' } as never } })
     expect(wrapper.text()).toContain(HOSTILE)
     expect(wrapper.element.querySelector('script, b')).toBeNull()
+    wrapper.unmount()
+  })
+})
+
+describe('PreferencesCard', () => {
+  it('writes the notification choices to the account on the server', async () => {
+    const account = { default_quality: null, default_priority: null, browser_notifications: true, browser_events: ['download_completed', 'download_failed'] }
+    const { calls } = fakeFetch({
+      'GET /api/v1/settings/me': { body: account },
+      'PATCH /api/v1/settings/me': (call) => ({ body: { ...account, ...(call.body as object) } }),
+    })
+    const wrapper = mountWithApp(PreferencesCard)
+    await settle(10)
+    expect(labelled('a download completes')?.checked).toBe(true)
+    labelled('a download completes')?.click()
+    await settle(10)
+    expect(calls.at(-1)).toEqual(expect.objectContaining({ method: 'PATCH', body: { browser_events: ['download_failed'] } }))
+    labelled('Show notifications in the web UI')?.click()
+    await settle(10)
+    expect(calls.at(-1)?.body).toEqual({ browser_notifications: false })
+    expect(labelled('a download fails')).toBeNull()
     wrapper.unmount()
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ApiError, NETWORK_MESSAGE, describeError, errorFromResponse, isNotAvailable } from '@/api/errors'
+import { ApiError, NETWORK_MESSAGE, describeError, errorFromResponse } from '@/api/errors'
 
 function answer(status: number, body: string, headers: Record<string, string> = {}): Response {
   return new Response(body, { status, headers })
@@ -32,10 +32,15 @@ describe('describeError', () => {
     expect(describeError(new TypeError('Failed to fetch'))).toBe(NETWORK_MESSAGE)
   })
 
-  it('tells a missing endpoint from a missing object', () => {
-    expect(isNotAvailable(new ApiError(404, 'NotFound', 'There is no such API endpoint on this server.'))).toBe(true)
-    expect(isNotAvailable(new ApiError(404, 'NotFound', 'Not Found'))).toBe(true)
-    expect(isNotAvailable(new ApiError(404, 'NotFound', 'There is no such job in your queue.'))).toBe(false)
-    expect(isNotAvailable(new Error('x'))).toBe(false)
+  it('shows the server sentence for a 404 and a 405', async () => {
+    const missing = await errorFromResponse(new Response(JSON.stringify({ error: 'NotFound', detail: 'There is no such job in your queue.' }), { status: 404 }))
+    expect(describeError(missing)).toBe('There is no such job in your queue.')
+    const refused = await errorFromResponse(new Response(JSON.stringify({ error: 'MethodNotAllowed', detail: 'Completed jobs cannot be paused.' }), { status: 405 }))
+    expect(describeError(refused)).toBe('Completed jobs cannot be paused.')
+  })
+
+  it('does not call a bare 404 a missing feature', async () => {
+    const error = await errorFromResponse(new Response('<html>nope</html>', { status: 404 }))
+    expect(error.message).not.toMatch(/not available|yet/i)
   })
 })

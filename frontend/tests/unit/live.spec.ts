@@ -40,4 +40,22 @@ describe('live store', () => {
     live.forget([5])
     expect(live.jobs.has(5)).toBe(false)
   })
+
+  it('drops a removed job', () => {
+    const live = useLiveStore()
+    live.applyQueueUpdate({ action: 'added', item: job({ id: 11 }), previous_status: null })
+    expect(live.jobs.has(11)).toBe(true)
+    live.applyQueueUpdate({ action: 'removed', id: 11 })
+    expect(live.jobs.has(11)).toBe(false)
+    expect(live.connection).toBe('off')
+  })
+
+  it('takes a resync snapshot over what it knew', () => {
+    const live = useLiveStore()
+    live.applyProgress({ id: 12, status: 'running', percent: 50, downloaded_bytes: 5 })
+    live.applySnapshot({ items: [job({ id: 12, status: 'completed' })], stats: { ...stats, completed: 6 } })
+    expect(live.overlay(job({ id: 12 })).status).toBe('completed')
+    expect(live.counters?.completed).toBe(6)
+    expect(live.changes).toBe(1)
+  })
 })

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { logMatches, mergeLogLines } from '@/utils/logs'
+import { emptyLogFilters, logMatches, mergeLogLines } from '@/utils/logs'
 import { changedSettings, flattenSettings } from '@/utils/settings'
 
 const line = (timestamp: string, level = 'INFO', module = 'mediadl.jobs', message = 'hello') => ({ timestamp, level, module, message })
 
 describe('log lines', () => {
   it('filters by lowest level, module prefix and text', () => {
-    const filters = { level: 'WARNING', module: 'mediadl.jobs', q: 'disk' }
+    const filters = { ...emptyLogFilters(), level: 'WARNING', module: 'mediadl.jobs', q: 'disk' }
     expect(logMatches(line('t', 'ERROR', 'mediadl.jobs.runner', 'Disk full'), filters)).toBe(true)
     expect(logMatches(line('t', 'INFO', 'mediadl.jobs', 'disk'), filters)).toBe(false)
     expect(logMatches(line('t', 'ERROR', 'mediadl.api', 'disk'), filters)).toBe(false)
