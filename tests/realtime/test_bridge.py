@@ -117,7 +117,7 @@ def test_a_download_from_claim_to_completion(database, bridge, collector, owner)
     assert len(progress) <= elapsed / 0.25 + 2
     assert all(e.owner_id == owner for e in events)
     assert events[-1].data == {"level": "success", "title": "Download finished",
-                               "message": "Clip"}
+                               "message": "Clip", "event": "download_completed"}
 
 
 def test_a_new_title_from_the_engine_is_announced(database, bridge, collector, owner):

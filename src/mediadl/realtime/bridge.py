@@ -186,11 +186,12 @@ class JobEventBridge:
     def _notify_outcome(self, job: Job) -> None:
         name = job.title or job.url
         if job.status == COMPLETED:
-            self.hub.publish(notification("success", "Download finished", name, job.owner_id))
+            self.hub.publish(notification("success", "Download finished", name, job.owner_id,
+                                          event="download_completed"))
         elif job.status == FAILED:
             self.hub.publish(notification("error", "Download failed",
                                           f"{name}: {job.error or 'unknown error'}",
-                                          job.owner_id))
+                                          job.owner_id, event="download_failed"))
 
     def _children_added(self, job_id: int, info: _JobInfo, added: int) -> list[Event]:
         if added > MAX_ITEM_EVENTS:

@@ -48,9 +48,13 @@ def log_line(fields: dict[str, Any]) -> Event:
 
 
 def notification(level: NotificationLevel, title: str, message: str,
-                 owner_id: int | None = None) -> Event:
-    return Event(NOTIFICATION, {"level": level, "title": title, "message": message},
-                 owner_id=owner_id)
+                 owner_id: int | None = None, event: str | None = None) -> Event:
+    """``event`` names the happening (``download_completed`` …) so a browser can honour
+    the user's choice of which ones to show."""
+    data = {"level": level, "title": title, "message": message}
+    if event is not None:
+        data["event"] = event
+    return Event(NOTIFICATION, data, owner_id=owner_id)
 
 
 def resync(owner_id: int | None = None) -> Event:
