@@ -148,7 +148,8 @@ def test_the_outcome_of_a_job_process(database, bridge, collector, owner, status
     popups = [e.data for e in events if e.type == "notification"]
     if popup:
         assert popups == [{"level": "error", "title": "Download failed",
-                           "message": "Clip: The server said 404."}]
+                           "message": "Clip: The server said 404.",
+                           "event": "download_failed"}]
     else:
         assert popups == []
 
