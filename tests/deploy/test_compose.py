@@ -52,3 +52,41 @@ def test_dockerfile_copies_only_what_exists():
         if line.startswith("COPY ") and "--from" not in line:
             for source in line.split()[1:-1]:
                 assert (ROOT / source.rstrip("/")).exists(), source
+
+
+def _resolved_stack() -> dict:  # type: ignore[type-arg]
+    """The stack as compose itself resolves it (anchors, defaults), read as YAML."""
+    import yaml
+
+    command = _compose_command()
+    if command is None:
+        pytest.skip("neither docker compose nor docker-compose")
+    env = {**os.environ, "MEDIADL_SECRET_KEY": "x" * 48}
+    result = subprocess.run([*command, "-f", str(ROOT / "docker-compose.yml"), "--profile",
+                             "https", "config"], capture_output=True, text=True, env=env,
+                            cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
+def test_compose_file_has_no_obsolete_version_key():
+    import yaml
+
+    assert "version" not in yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_workers_build_the_same_image_as_the_app():
+    services = _resolved_stack()["services"]
+    assert services["worker"]["build"] == services["app"]["build"]
+    assert services["worker"]["image"] == services["app"]["image"]
+
+
+def test_services_wait_for_healthy_databases():
+    services = _resolved_stack()["services"]
+    for name in ("postgres", "redis", "app", "worker"):
+        assert services[name]["healthcheck"]["test"], name
+    for name in ("app", "worker"):
+        needs = services[name]["depends_on"]
+        for backing in ("postgres", "redis"):
+            assert needs[backing]["condition"] == "service_healthy", (name, backing)
+    assert services["worker"]["depends_on"]["app"]["condition"] == "service_healthy"

@@ -189,3 +189,37 @@ def test_two_app_processes_share_events_through_redis(two_servers, make_user):
             on_first, lambda m: m["data"].get("action") == "canceled")
             if m["type"] == "queue_updated"]
         assert actions == ["added", "canceled"]
+
+
+def test_progress_published_by_a_worker_reaches_every_app_process(two_servers, make_user,
+                                                                 settings, database,
+                                                                 redis_server):
+    """This test process plays a Celery worker: its job-event bridge publishes progress
+    over Redis exactly as ``mediadl worker`` does; both API processes deliver it."""
+    from mediadl.realtime.factory import hub_from_settings
+    from mediadl.worker import job_events
+
+    first, second = two_servers
+    make_user("alice")
+    auth = bearer(_login(first))
+    worker_settings = settings.model_copy(update={"broker_url": redis_server.url})
+    hub = hub_from_settings(worker_settings)
+    bridge = job_events(worker_settings, database, hub)
+    try:
+        with (connect(first.ws_url("downloads"), additional_headers=auth,
+                      open_timeout=WAIT) as on_first,
+              connect(second.ws_url("downloads"), additional_headers=auth,
+                      open_timeout=WAIT) as on_second):
+            assert receive(on_first)["type"] == receive(on_second)["type"] == "snapshot"
+            job_id = first.http.post("/api/v1/queue", headers=auth, json={
+                "url": "https://example.org/clip.mp4", "paused": True}).json()["id"]
+            bridge(job_id, ("progress", 1000, 4000, 500.0, 6.0))
+            for socket in (on_first, on_second):
+                heard = receive_until(socket, lambda m: m["type"] == "download_progress")
+                data = heard[-1]["data"]
+                assert (data["id"], data["downloaded_bytes"], data["total_bytes"]) \
+                    == (job_id, 1000, 4000)
+    finally:
+        bridge.stop()
+        asyncio.run(hub.stop())
+

@@ -55,7 +55,6 @@ class Cluster:
                 "MEDIADL_JOBS__POLL_INTERVAL_SECONDS": "0.2",
                 "MEDIADL_JOBS__BACKOFF_BASE_SECONDS": "0.2",
                 "MEDIADL_JOBS__BACKOFF_MAX_SECONDS": "1",
-                "MEDIADL_CELERY__REHINT_AFTER_SECONDS": "2",
                 "MEDIADL_AUTH__ARGON2_TIME_COST": "1", "MEDIADL_AUTH__ARGON2_MEMORY_KIB": "1024"}
 
     def _spawn(self, *args: str, log_name: str) -> subprocess.Popen[bytes]:
@@ -80,6 +79,21 @@ class Cluster:
         wait_until(lambda: b"ready" in self.worker_log(worker), "a worker to be ready")
         return worker
 
+    def waiting_hints(self) -> int:
+        """Hints in Redis that no worker has taken yet."""
+        import redis
+
+        from mediadl.jobs.celery_app import waiting_hints
+
+        client = redis.Redis.from_url(self.redis.url)
+        try:
+            return waiting_hints(client)
+        finally:
+            client.close()
+
+    def health(self) -> dict:  # type: ignore[type-arg]
+        return httpx.get(f"{self.base}/health", timeout=30).json()
+
     def worker_log(self, worker: subprocess.Popen[bytes]) -> bytes:
         return (self.root / f"worker-{self.workers.index(worker)}.log").read_bytes()
 
@@ -103,7 +117,8 @@ class Cluster:
         engine = create_engine(self.database_url)
         try:
             with engine.begin() as connection:
-                return [tuple(row) for row in connection.execute(text(statement), params)]
+                result = connection.execute(text(statement), params)
+                return [tuple(row) for row in result] if result.returns_rows else []
         finally:
             engine.dispose()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import signal
+import time
 
 import pytest
 
@@ -73,13 +74,35 @@ def test_worker_killed_mid_download_is_recovered_by_another(cluster: Cluster, si
 
 
 def test_redis_restart_loses_no_queued_job(cluster: Cluster):
-    cluster.redis.stop()
+    """The hints sit in Redis (no worker runs), Redis restarts and forgets them: the
+    dispatcher sees the broker empty while jobs wait, and sends them again."""
     ids = [cluster.api("POST", "/queue", json={"url": FAKE.format(f"r{n}")}).json()["id"]
            for n in range(5)]
+    wait_until(lambda: cluster.waiting_hints() == 5, "the hints to wait in Redis")
+    cluster.redis.stop()
+    cluster.redis.start()
+    cluster.start_worker()
+    jobs = wait_until(lambda: _finished(cluster, ids), "jobs whose hints Redis lost")
+    assert [j["status"] for j in jobs] == ["completed"] * 5
+    assert all(j["attempts"] == 1 for j in jobs)
+
+
+def test_jobs_queued_while_redis_is_down_run_once_it_is_back(cluster: Cluster):
+    cluster.redis.stop()
+    ids = [cluster.api("POST", "/queue", json={"url": FAKE.format(f"d{n}")}).json()["id"]
+           for n in range(3)]
     cluster.redis.start()
     cluster.start_worker()
     jobs = wait_until(lambda: _finished(cluster, ids), "jobs queued while Redis was down")
-    assert [j["status"] for j in jobs] == ["completed"] * 5
+    assert [j["status"] for j in jobs] == ["completed"] * 3
+
+
+def test_a_waiting_backlog_gets_one_hint_per_job_not_more(cluster: Cluster):
+    urls = [FAKE.format(f"backlog-{n}") for n in range(40)]
+    cluster.api("POST", "/queue/batch", json={"urls": urls})
+    wait_until(lambda: cluster.waiting_hints() == 40, "a hint per queued job")
+    time.sleep(3)  # many dispatcher rounds (0.2 s apart): none may add hints
+    assert cluster.waiting_hints() == 40
 
 
 def test_cancel_reaches_the_worker_that_runs_the_job(cluster: Cluster, site):

@@ -83,6 +83,11 @@ class SecuritySettings(BaseModel):
         60.0, gt=0, description="Failures older than this are forgotten.")
     hsts_seconds: int = Field(0, ge=0, description="Strict-Transport-Security max-age over "
                                                    "https; 0 leaves HSTS to the proxy.")
+    # 10,000 URLs of 100 characters make a 1 MiB batch; 8 MiB leaves room for long links.
+    max_body_bytes: int = Field(
+        8 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024,
+        description="Largest request body accepted (413 above it); keep it above "
+                    "platforms.max_cookie_bytes.")
 
 
 class DownloadSettings(BaseModel):
@@ -149,8 +154,6 @@ class CelerySettings(BaseModel):
     visibility_timeout_seconds: int = Field(
         7 * 24 * 3600, ge=60,
         description="Broker redelivery delay; longer than the longest download.")
-    rehint_after_seconds: float = Field(
-        60.0, gt=0, description="Send a queued job's hint again after this long unclaimed.")
     worker_concurrency: int | None = Field(
         None, ge=1, le=64, description="Jobs per worker; default max_concurrent_downloads.")
 
@@ -221,7 +224,8 @@ class SchedulerSettings(BaseModel):
 
 class MonitoringSettings(BaseModel):
     metrics_token: SecretStr | None = Field(
-        None, description="When set, /metrics needs 'Authorization: Bearer <token>'.")
+        None, description="Token a scraper sends to /metrics as 'Authorization: Bearer "
+                          "<token>'; without it only an admin login reads /metrics.")
     settings_refresh_seconds: float = Field(
         5.0, gt=0, description="How often a process re-reads settings changed through the API.")
 
@@ -255,6 +259,9 @@ class Settings(BaseSettings):
     allow_private_networks: bool = Field(False, description="Let engines reach private addresses.")
     max_concurrent_downloads: int = Field(3, ge=1, le=64, description="Jobs run at the same time.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS.")
+    adopt_library: bool = Field(False, description="Take the library folder as this "
+                                "installation's storage although its marker differs from "
+                                "the database's (after moving the library on purpose).")
     jobs: JobSettings = Field(default_factory=JobSettings)
     celery: CelerySettings = Field(default_factory=CelerySettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)

@@ -8,12 +8,16 @@ longer than the longest download (and harmless if exceeded, thanks to the lease)
 
 from __future__ import annotations
 
+import redis
 from celery import Celery
 
 from mediadl.core.settings import Settings
 
 RUN_JOB = "mediadl.run_job"
 PRIORITY_QUEUES = ("mediadl.high", "mediadl.normal", "mediadl.low")
+# Kombu's Redis transport keeps a list per queue and message priority step.
+_PRIORITY_STEPS = (0, 3, 6, 9)
+_PRIORITY_SEPARATOR = "\x06\x16"
 
 
 def queue_for(priority: str) -> str:
@@ -37,3 +41,16 @@ def make_celery(settings: Settings) -> Celery:
         task_send_sent_event=False,
     )
     return app
+
+
+def _broker_lists() -> list[str]:
+    return [queue if step == 0 else f"{queue}{_PRIORITY_SEPARATOR}{step}"
+            for queue in PRIORITY_QUEUES for step in _PRIORITY_STEPS]
+
+
+def waiting_hints(broker: redis.Redis) -> int:
+    """Hints in the broker that no worker has taken yet (none after a Redis restart)."""
+    with broker.pipeline(transaction=False) as pipe:
+        for name in _broker_lists():
+            pipe.llen(name)
+        return sum(int(length) for length in pipe.execute())

@@ -11,16 +11,18 @@ import secrets
 import socket
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from mediadl.db.dialect import with_skip_locked
 from mediadl.db.models import Job
+from mediadl.db.models.platforms import PlatformSetting
 from mediadl.db.session import affected_rows
 from mediadl.jobs.retry import RetryPolicy
 from mediadl.jobs.states import FAILED, QUEUED, RUNNING
-from mediadl.platforms.blocking import blocked_platforms
+from mediadl.platforms.blocking import blocked_platforms, throttled_site_of_job
 
 HOST = socket.gethostname()
 
@@ -32,11 +34,12 @@ def new_lease_token(job_id: int) -> str:
 
 def runnable_jobs(now: datetime):  # type: ignore[no-untyped-def]
     """Queued jobs whose time has come, of platforms that are neither disabled, throttled
-    after a rate limit, nor at their concurrency limit."""
+    after a rate limit, nor at their concurrency limit (generic links: nor of a throttled
+    site)."""
     return (
         select(Job.id)
         .where(Job.status == QUEUED, or_(Job.not_before.is_(None), Job.not_before <= now),
-               Job.platform.not_in(blocked_platforms(now)))
+               Job.platform.not_in(blocked_platforms(now)), ~throttled_site_of_job(now))
         .order_by(Job.priority_rank, Job.position, Job.id)
     )
 
@@ -47,17 +50,58 @@ def owners_at_limit(per_owner_limit: int):  # type: ignore[no-untyped-def]
             .group_by(Job.owner_id).having(func.count() >= per_owner_limit))
 
 
-def claim_next(session: Session, now: datetime, lease_seconds: float,
-               per_owner_limit: int = 0) -> tuple[Job, str] | None:
-    """Take the most urgent runnable job, or None when there is nothing to run.
-
-    With ``per_owner_limit`` (``security.max_running_jobs_per_user``), jobs of owners who
-    already run that many are passed over, so one person's thousand-item playlist cannot
-    hold every slot while others wait.
-    """
+def claimable_jobs(now: datetime, per_owner_limit: int = 0):  # type: ignore[no-untyped-def]
+    """The claim rule: runnable jobs, without those of owners who already run
+    ``per_owner_limit`` (``security.max_running_jobs_per_user``) jobs, so one person's
+    thousand-item playlist cannot hold every slot while others wait."""
     candidates = runnable_jobs(now)
     if per_owner_limit > 0:
         candidates = candidates.where(Job.owner_id.not_in(owners_at_limit(per_owner_limit)))
+    return candidates
+
+
+def claimable_count(session: Session, now: datetime, per_owner_limit: int = 0) -> int:
+    """How many jobs could be claimed one after another now: an owner counts for no more
+    than the slots its limit leaves it, and a platform for no more than its own limit
+    leaves (the smaller of the two sums; a bound, not an exact plan)."""
+    candidates = claimable_jobs(now, per_owner_limit).order_by(None).subquery()
+    mine = Job.id.in_(select(candidates.c.id))
+    by_owner = _counts(session, select(Job.owner_id, func.count()).where(mine)
+                       .group_by(Job.owner_id))
+    by_platform = _counts(session, select(Job.platform, func.count()).where(mine)
+                          .group_by(Job.platform))
+    owners_free = _free_slots(session, Job.owner_id, {owner: per_owner_limit
+                                                      for owner in by_owner}
+                              if per_owner_limit > 0 else {})
+    platform_limits = _counts(session, select(PlatformSetting.name,
+                                              PlatformSetting.max_concurrent_jobs)
+                              .where(PlatformSetting.max_concurrent_jobs.is_not(None)))
+    platforms_free = _free_slots(session, Job.platform, platform_limits)
+    return min(_capped_sum(by_owner, owners_free), _capped_sum(by_platform, platforms_free))
+
+
+def _counts(session: Session, statement) -> dict[Any, int]:  # type: ignore[no-untyped-def]
+    return {key: int(count) for key, count in session.execute(statement)}
+
+
+def _free_slots(session: Session, column, limits: dict[Any, int]) -> dict[Any, int]:  # type: ignore[no-untyped-def]
+    """Slots left under each limit: the limit minus the running jobs."""
+    if not limits:
+        return {}
+    running = _counts(session, select(column, func.count())
+                      .where(Job.status == RUNNING, column.in_(limits)).group_by(column))
+    return {key: max(0, limit - running.get(key, 0)) for key, limit in limits.items()}
+
+
+def _capped_sum(counts: dict[Any, int], free: dict[Any, int]) -> int:
+    return sum(min(count, free.get(key, count)) for key, count in counts.items())
+
+
+def claim_next(session: Session, now: datetime, lease_seconds: float,
+               per_owner_limit: int = 0) -> tuple[Job, str] | None:
+    """Take the most urgent claimable job, or None when there is nothing to run. Both
+    backends claim through here: the local dispatcher, and a Celery worker woken by a hint."""
+    candidates = claimable_jobs(now, per_owner_limit)
     statement = with_skip_locked(candidates.limit(1), session.bind.dialect.name)  # type: ignore[union-attr]
     job_id = session.scalar(statement)
     if job_id is None:

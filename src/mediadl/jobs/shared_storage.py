@@ -4,14 +4,19 @@ also recorded in the database, proves that a worker's folder is the server's fol
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mediadl.core.errors import MediadlError
 from mediadl.core.settings import Settings
+from mediadl.db.models import Download
 from mediadl.db.models.scaleout import InstanceValue
+
+log = logging.getLogger(__name__)
 
 MARKER_NAME = ".mediadl-storage-id"
 STORAGE_KEY = "storage_id"
@@ -27,17 +32,46 @@ def marker_path(settings: Settings) -> Path:
 
 
 def claim_storage(session: Session, settings: Settings) -> str:
-    """On the server: make sure the library has a marker and the database knows it."""
-    marker = marker_path(settings)
-    if not marker.exists():
-        marker.write_text(secrets.token_hex(16))
-    storage_id = marker.read_text().strip()
+    """On the server: make sure the library has a marker and the database knows it.
+
+    Once the database has recorded a storage id, a server whose library lacks that marker
+    (a share not mounted, a wrong path) refuses to start instead of taking over - unless
+    the installation has no downloads yet, or an admin moved the library on purpose and
+    set ``adopt_library``."""
+    found = read_marker(settings)
     row = session.get(InstanceValue, STORAGE_KEY)
+    if row is not None and found != row.value and not _may_adopt(session, settings):
+        raise StorageMismatch(_mismatch_message(settings, "server"))
+    if found is None:
+        found = secrets.token_hex(16)
+        marker_path(settings).write_text(found)
     if row is None:
-        session.add(InstanceValue(key=STORAGE_KEY, value=storage_id))
-    else:
-        row.value = storage_id
-    return storage_id
+        session.add(InstanceValue(key=STORAGE_KEY, value=found))
+    elif row.value != found:
+        log.warning("adopting the library at %s as this installation's storage",
+                    settings.library_dir)
+        row.value = found
+    return found
+
+
+def read_marker(settings: Settings) -> str | None:
+    marker = marker_path(settings)
+    return marker.read_text().strip() if marker.exists() else None
+
+
+def _may_adopt(session: Session, settings: Settings) -> bool:
+    """Nothing is lost by taking a new library: no download is recorded yet."""
+    if settings.adopt_library:
+        return True
+    return session.scalar(select(Download.id).limit(1)) is None
+
+
+def _mismatch_message(settings: Settings, who: str) -> str:
+    return (f"The library folder {settings.library_dir} is not this installation's library "
+            f"storage (marker {MARKER_NAME} missing or different); mount the shared library "
+            f"at the same path on every host" +
+            (", or set MEDIADL_ADOPT_LIBRARY=true once if you moved it on purpose."
+             if who == "server" else "."))
 
 
 def verify_storage(session: Session, settings: Settings) -> None:
@@ -45,10 +79,5 @@ def verify_storage(session: Session, settings: Settings) -> None:
     row = session.get(InstanceValue, STORAGE_KEY)
     if row is None:
         raise StorageMismatch("Start `mediadl serve` once before starting workers.")
-    marker = marker_path(settings)
-    found = marker.read_text().strip() if marker.exists() else None
-    if found != row.value:
-        raise StorageMismatch(
-            f"The library folder {settings.library_dir} is not the server's library storage "
-            f"(marker {MARKER_NAME} missing or different). Mount the same shared folder "
-            "at MEDIADL_DATA_DIR on every host.")
+    if read_marker(settings) != row.value:
+        raise StorageMismatch(_mismatch_message(settings, "worker"))

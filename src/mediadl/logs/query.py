@@ -1,6 +1,7 @@
 """Reading the JSON-lines log files back: filter, page, download, clear.
 
-The files are ``mediadl.log`` (current) and ``mediadl.log.1`` … ``.N`` (older), one JSON
+The files are ``mediadl.log`` (current) and ``mediadl.log.1`` … ``.N`` (older), and the
+same for each worker host's ``mediadl-worker-<host>.log``; they are merged by time. One JSON
 object per line (``timestamp``, ``level``, ``module``, ``message``, ``job_id``,
 ``exception``). They are read as streams, never whole, so memory stays small however big
 the files are; a file that lies entirely outside the time range is skipped unread.
@@ -8,6 +9,7 @@ the files are; a file that lies entirely outside the time range is skipped unrea
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import os
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mediadl.logs.files import LOG_FILE_NAME, JsonLinesFileHandler
+from mediadl.logs.setup import WORKER_LOG_PATTERN
 
 LEVELS = logging.getLevelNamesMapping()
 
@@ -85,22 +88,41 @@ def record_time(record: dict[str, Any]) -> datetime | None:
 
 
 def log_files(log_dir: Path) -> list[Path]:
-    """Oldest first: ``mediadl.log.N`` … ``mediadl.log.1``, then ``mediadl.log``."""
-    rotated = [path for path in log_dir.glob(LOG_FILE_NAME + ".*")
+    return [path for stream in log_streams(log_dir) for path in stream]
+
+
+def log_streams(log_dir: Path) -> list[list[Path]]:
+    """The server's files, then each worker host's; every stream oldest first."""
+    workers = sorted(path.name for path in log_dir.glob(WORKER_LOG_PATTERN))
+    return [_stream_files(log_dir, name) for name in (LOG_FILE_NAME, *workers)]
+
+
+def _stream_files(log_dir: Path, name: str) -> list[Path]:
+    """Oldest first: ``name.N`` … ``name.1``, then ``name``."""
+    rotated = [path for path in log_dir.glob(name + ".*")
                if path.suffix.lstrip(".").isdigit()]
     rotated.sort(key=lambda path: int(path.suffix.lstrip(".")), reverse=True)
-    current = log_dir / LOG_FILE_NAME
+    current = log_dir / name
     return [*rotated, current] if current.exists() else rotated
 
 
 def records(log_dir: Path, wanted: LogFilter) -> Iterator[dict[str, Any]]:
-    """Matching records, oldest first."""
-    for path in log_files(log_dir):
+    """Matching records, oldest first, the hosts' streams merged by time."""
+    streams = [_stream_records(files, wanted) for files in log_streams(log_dir)]
+    return heapq.merge(*streams, key=_merge_key)
+
+
+def _stream_records(files: list[Path], wanted: LogFilter) -> Iterator[dict[str, Any]]:
+    for path in files:
         if _file_outside(path, wanted):
             continue
         for record in _read(path):
             if wanted.accepts(record):
                 yield record
+
+
+def _merge_key(record: dict[str, Any]) -> datetime:
+    return record_time(record) or datetime.min
 
 
 def page_of(log_dir: Path, wanted: LogFilter, page: int,
@@ -177,7 +199,7 @@ def _drop_old_lines(path: Path, before: datetime | None) -> int:
 
 
 def _replace(path: Path, lines: list[str]) -> None:
-    if not lines and path.name != LOG_FILE_NAME:
+    if not lines and path.suffix != ".log":  # a rotated file; current ones stay
         path.unlink(missing_ok=True)
         return
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".clear-")

@@ -10,11 +10,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import redis
 from sqlalchemy import func, select, text
 
 from mediadl.app_context import AppContext
 from mediadl.core.clock import utcnow
 from mediadl.db.models import Job
+from mediadl.jobs.presence import alive_workers
 from mediadl.jobs.states import RUNNING
 from mediadl.storage.space import disk_usage
 
@@ -26,8 +28,8 @@ STALE_LEASE_GRACE = timedelta(seconds=5)
 def health_report(context: AppContext) -> tuple[dict[str, Any], bool]:
     """(the report, whether the database answered)."""
     database, stale = _database(context)
-    workers = _workers(context, stale)
-    broker = _broker(context)
+    broker, celery_workers = _broker(context)
+    workers = _workers(context, stale, celery_workers)
     disk = _disk(context)
     problems = [name for name, healthy in (
         ("database", database == "ok"), ("broker", broker in ("ok", "not configured")),
@@ -48,29 +50,38 @@ def _database(context: AppContext) -> tuple[str, int]:
     return "ok", int(stale or 0)
 
 
-def _workers(context: AppContext, stale: int) -> dict[str, Any]:
+def _workers(context: AppContext, stale: int,
+             celery_workers: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """This process's loops; scaled out, also the Celery workers whose heartbeat is
+    recent (``celery_workers`` is None without a broker)."""
     ops = context.ops
     checks = {name: check() for name, check in ops.liveness.items()}
     checks.update({loop.name: loop.is_alive() for loop in ops.loops})
-    return {"alive": all(checks.values()) and stale == 0, "slots":
-            context.settings.max_concurrent_downloads, "stale_jobs": stale, "loops": checks}
+    report: dict[str, Any] = {"slots": context.settings.max_concurrent_downloads}
+    alive = all(checks.values()) and stale == 0
+    if celery_workers is not None:
+        report["slots"] = sum(int(worker.get("slots", 0)) for worker in celery_workers)
+        report["celery"] = [{"name": worker.get("name"), "slots": worker.get("slots"),
+                             "seen_at": worker.get("seen_at")} for worker in celery_workers]
+        alive = alive and bool(celery_workers)
+    return {"alive": alive, **report, "stale_jobs": stale, "loops": checks}
 
 
-def _broker(context: AppContext) -> str:
+def _broker(context: AppContext) -> tuple[str, list[dict[str, Any]] | None]:
+    """(the broker's state, the live Celery workers - None when there is no broker)."""
     url = context.settings.broker_url
     if not url:
-        return "not configured"
+        return "not configured", None
     try:
-        import redis
-
         client = redis.Redis.from_url(url, socket_timeout=BROKER_TIMEOUT_SECONDS,
                                       socket_connect_timeout=BROKER_TIMEOUT_SECONDS)
         try:
-            return "ok" if client.ping() else "error"
+            client.ping()
+            return "ok", alive_workers(client)
         finally:
             client.close()
     except Exception:  # unreachable, refused, wrong password: all "error" here
-        return "error"
+        return "error", []
 
 
 def _disk(context: AppContext) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket
 
 from mediadl.app_context import AppContext
-from mediadl.auth.service import user_from_bearer
+from mediadl.auth.service import authenticate_bearer
 from mediadl.core.errors import NotAuthenticated
 from mediadl.core.settings import Settings
 from mediadl.realtime.principal import Principal
@@ -54,9 +54,10 @@ def _from_handshake(websocket: WebSocket, context: AppContext) -> Principal | No
     with context.db.read() as session:
         if scheme.lower() == "bearer" and token:
             try:
-                return Principal.of(user_from_bearer(session, context.settings, token.strip()))
+                found = authenticate_bearer(session, context.settings, token.strip())
             except NotAuthenticated:
                 return None
+            return Principal.of(found.user, api_token_id=found.api_token_id)
         if cookie:
             return principal_from_cookie(session, context.settings, cookie)
     return None

@@ -35,11 +35,3 @@ class Realtime:
     def _publish_log(self, fields: dict[str, Any]) -> None:
         self.hub.publish(log_line(fields))
 
-
-def worker_events(settings: Settings, db: Database) -> JobEventBridge:
-    """For a worker process (``mediadl worker``): the events of the jobs it runs, published
-    through Redis to every API process. Pass it as the supervisor's listener."""
-    bridge = JobEventBridge(db, hub_from_settings(settings),
-                            settings.realtime.progress_interval_seconds)
-    bridge.start()
-    return bridge

@@ -19,6 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket
 
 from mediadl.app_context import AppContext
+from mediadl.auth.api_tokens import live_token_ids
+from mediadl.core.clock import utcnow
 from mediadl.db.models import User
 from mediadl.realtime.handshake import authenticate, origin_allowed
 from mediadl.realtime.hub import EventHub
@@ -28,7 +30,8 @@ from mediadl.realtime.tickets import redeem_ticket
 
 log = logging.getLogger(__name__)
 
-SESSION_ENDED = "Your session ended (logged out, password changed or account disabled)."
+SESSION_ENDED = ("Your session ended (logged out, password changed, account disabled, or "
+                 "its API token deleted or expired).")
 CROSS_SITE = "This socket was opened from another site."
 NOT_AUTHENTICATED = ("Authenticate: send {\"type\": \"auth\", \"ticket\": ...} with a ticket "
                      "from POST /api/v1/auth/ws-ticket as the first message.")
@@ -123,12 +126,18 @@ class SocketServer:
         user_ids = {session.principal.user_id for session in sockets}
         if not user_ids:
             return
-        users = await run_in_threadpool(self._load_users, user_ids)
+        token_ids = {session.principal.api_token_id for session in sockets} - {None}
+        users, live_tokens = await run_in_threadpool(self._load_users, user_ids, token_ids)
         for session in sockets:
-            if not session.principal.still_valid(users.get(session.principal.user_id)):
+            user = users.get(session.principal.user_id)
+            if not session.principal.still_valid(user, live_tokens):
                 session.end(POLICY_VIOLATION, SESSION_ENDED)
 
-    def _load_users(self, user_ids: set[int]) -> dict[int, User]:
+    def _load_users(self, user_ids: set[int], token_ids: set[int | None]
+                    ) -> tuple[dict[int, User], set[int]]:
+        """The sockets' users, and which of their API tokens still exist unexpired."""
+        wanted = {token_id for token_id in token_ids if token_id is not None}
         with self.context.db.read() as session:
-            return {user.id: user for user in session.scalars(
+            users = {user.id: user for user in session.scalars(
                 select(User).where(User.id.in_(user_ids)))}
+            return users, live_token_ids(session, wanted, utcnow())
