@@ -18,7 +18,7 @@ from mediadl.core.settings import Settings
 from mediadl.db.models import Download, Job, User
 from mediadl.db.session import Database
 from mediadl.engines.base import FileWritten
-from mediadl.library.ingest import ingest_file
+from mediadl.library.ingest import ingest_file, prepare_file
 
 API = "/api/v1/downloads"
 _serial = count(1)
@@ -375,8 +375,9 @@ def _ingest_video(database: Database, settings: Settings, owner_id: int) -> Down
         subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
                         "testsrc2=size=320x240:rate=10", "-t", "1", "-pix_fmt", "yuv420p",
                         str(job_dir / "v.mp4")], check=True)
-        return ingest_file(session, settings, job, FileWritten(
-            path=job_dir / "v.mp4", title="Test pattern", media_id="v"), job_dir)
+        written = FileWritten(path=job_dir / "v.mp4", title="Test pattern", media_id="v")
+        return ingest_file(session, settings, job, written,
+                           prepare_file(settings, written, job_dir))
 
 
 # --- delete, bulk, stats -------------------------------------------------------------------

@@ -16,7 +16,7 @@ from mediadl.db.models import Download, Job
 from mediadl.db.session import Database
 from mediadl.engines.base import FileWritten
 from mediadl.library.fingerprint import dhash, distance, near_pairs, to_signed, to_unsigned
-from mediadl.library.ingest import ingest_file
+from mediadl.library.ingest import ingest_file, prepare_file
 from tests.stats.support import cheap
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
@@ -65,10 +65,11 @@ def _ingest(database: Database, settings: Settings, owner: int, source: Path,
         job_dir = settings.work_dir / f"job-{job.id}"
         job_dir.mkdir(parents=True)
         shutil.copy(source, job_dir / source.name)
-        row = ingest_file(session, settings, job, FileWritten(
+        written = FileWritten(
             path=job_dir / source.name, title=title, media_id=title,
-            metadata={"uploader": "poster", "upload_date": "20260314", "tags": ["a", "b"]}),
-            job_dir)
+            metadata={"uploader": "poster", "upload_date": "20260314", "tags": ["a", "b"]})
+        row = ingest_file(session, settings, job, written,
+                          prepare_file(settings, written, job_dir))
         session.flush()
         return row
 

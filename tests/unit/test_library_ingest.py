@@ -20,7 +20,7 @@ from mediadl.db.session import Database
 from mediadl.engines.base import FileWritten
 from mediadl.library import ingest as ingest_module
 from mediadl.library import thumbnails
-from mediadl.library.ingest import UnsafeFile, ingest_file, json_safe
+from mediadl.library.ingest import UnsafeFile, ingest_file, json_safe, prepare_file
 from tests.unit.test_library_media import Samples, make_samples
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
@@ -67,8 +67,9 @@ def _sha256(path: Path) -> str:
 
 def _ingest(database: Database, settings: Settings, job: Job, job_dir: Path,
             written: FileWritten) -> Download:
+    prepared = prepare_file(settings, written, job_dir)
     with database.session() as session:
-        return ingest_file(session, settings, job, written, job_dir)
+        return ingest_file(session, settings, job, written, prepared)
 
 
 def _count_rows(database: Database) -> int:
@@ -332,8 +333,10 @@ def test_a_rolled_back_ingest_leaves_no_library_file(database: Database, setting
                                                      job: Job, job_dir: Path,
                                                      samples: Samples) -> None:
     shutil.copy(samples.image, job_dir / "p.jpg")
+    written = FileWritten(path=job_dir / "p.jpg")
+    prepared = prepare_file(settings, written, job_dir)
     with pytest.raises(RuntimeError), database.session() as session:
-        row = ingest_file(session, settings, job, FileWritten(path=job_dir / "p.jpg"), job_dir)
+        row = ingest_file(session, settings, job, written, prepared)
         assert (settings.library_dir / row.filename).is_file()
         raise RuntimeError("the job lost its lease")
     assert _count_rows(database) == 0
@@ -374,3 +377,18 @@ def test_json_safe() -> None:
     assert value["3"] == {}
     assert value["b"] == [2]
     assert isinstance(value["deep"], list)
+
+
+def test_the_engines_digest_is_used_when_it_describes_the_file(settings: Settings,
+                                                               job_dir: Path,
+                                                               samples: Samples) -> None:
+    shutil.copy(samples.image, job_dir / "p.jpg")
+    size = (job_dir / "p.jpg").stat().st_size
+    hashed_while_writing = "ab" * 32
+    written = FileWritten(path=job_dir / "p.jpg",
+                          metadata={"sha256": hashed_while_writing, "size": size})
+    assert prepare_file(settings, written, job_dir).sha256 == hashed_while_writing
+    # A digest of other bytes (the size says so) is not trusted: the file is read.
+    stale = FileWritten(path=job_dir / "p.jpg",
+                        metadata={"sha256": hashed_while_writing, "size": size + 1})
+    assert prepare_file(settings, stale, job_dir).sha256 == _sha256(job_dir / "p.jpg")

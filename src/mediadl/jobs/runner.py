@@ -40,7 +40,8 @@ from mediadl.jobs.options import fetch_options_for
 from mediadl.jobs.progress import ProgressAccumulator, Throttle
 from mediadl.jobs.retry import RetryPolicy
 from mediadl.jobs.states import COMPLETED, FAILED, QUEUED, RUNNING
-from mediadl.library.ingest import ingest_file
+from mediadl.library.ingest import ingest_file, prepare_file
+from mediadl.library.storage import remove_quietly
 from mediadl.media.urls import validate_media_url
 from mediadl.platforms import archive
 from mediadl.platforms.jobside import (
@@ -273,15 +274,17 @@ class _EventSink:
                              progress.speed_bps, progress.eta_s))
 
     def _on_file(self, event: FileWritten) -> None:
+        # The slow part first, outside the transaction: SQLite has one write lock.
+        prepared = prepare_file(self.run.settings, event, self.job_dir)
         with self.run.db.session() as session:
             self._assert_lease(session)
-            same = archive.same_file_in_library(session, self.job.owner_id, event.path,
-                                                self.job_dir)
+            same = archive.same_file_in_library(session, self.job.owner_id, prepared.sha256,
+                                                prepared.size)
             if same is not None and same.job_id != self.job.id:
-                archive.drop_duplicate(event.path, self.job_dir)
+                remove_quietly(prepared.path)
                 self.duplicates.append(same.id)
                 return
-            download = ingest_file(session, self.run.settings, self.job, event, self.job_dir)
+            download = ingest_file(session, self.run.settings, self.job, event, prepared)
             download_id = download.id
         self.download_ids.append(download_id)
         self.run.report(("file", download_id))

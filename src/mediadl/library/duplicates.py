@@ -39,11 +39,12 @@ def stored_twin(session: Session, settings: Settings, sha256: str, size: int) ->
     return None
 
 
-def record_fingerprint(session: Session, download: Download, path: Path) -> None:
-    """Fingerprint a picture of the library (no-op for other kinds or unreadable files)."""
-    if download.kind != "image":
-        return
-    value = dhash(path)
+def picture_fingerprint(kind: str, path: Path) -> int | None:
+    """A picture's perceptual hash; None for other kinds or unreadable files."""
+    return dhash(path) if kind == "image" else None
+
+
+def record_fingerprint(session: Session, download: Download, value: int | None) -> None:
     if value is not None:
         session.add(DownloadFingerprint(download_id=download.id, owner_id=download.owner_id,
                                         dhash=to_signed(value)))

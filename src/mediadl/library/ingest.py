@@ -1,8 +1,11 @@
 """From a file an engine wrote to a library row: check, identify, hash, move, record.
 
-Runs in the job's worker process for each ``FileWritten`` event, inside the runner's
-transaction. A file is recorded exactly once per (job, item): a job that runs again after a
-crash finds its earlier row and drops the duplicate file.
+Runs in the job's worker process for each ``FileWritten`` event, in two steps:
+``prepare_file`` does everything slow that needs no database (ffprobe, the hash, the
+thumbnail, a picture's fingerprint) before the runner opens its transaction, because on
+SQLite a write transaction holds the one write lock of the whole app; ``ingest_file`` then
+only decides, moves (a rename) and records. A file is recorded exactly once per (job,
+item): a job that runs again after a crash finds its earlier row and drops the duplicate.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +25,11 @@ from mediadl.core.errors import BadRequest
 from mediadl.core.settings import Settings
 from mediadl.db.models import Download, Job
 from mediadl.engines.base import FileWritten
-from mediadl.library.duplicates import record_fingerprint, stored_twin
+from mediadl.library.duplicates import (
+    picture_fingerprint,
+    record_fingerprint,
+    stored_twin,
+)
 from mediadl.library.media_types import (
     ALLOWED_EXTENSIONS,
     PROBE_OPTIONAL_EXTENSIONS,
@@ -38,7 +46,6 @@ from mediadl.library.storage import (
     library_relative_name,
     move_into_library,
     remove_quietly,
-    resolve_inside,
 )
 from mediadl.library.thumbnails import ensure_thumbnail
 
@@ -62,52 +69,82 @@ class UnsafeFile(BadRequest):
                       "files inside the job folder are added to the library.")
 
 
-def ingest_file(session: Session, settings: Settings, job: Job, written: FileWritten,
-                job_dir: Path) -> Download:
-    """Add one finished file of ``job`` to the library and return its (flushed) row."""
+@dataclass(frozen=True)
+class PreparedFile:
+    """A finished file, checked and identified; nothing of it is in the database yet."""
+
+    path: Path
+    extension: str
+    item_key: str
+    title: str
+    info: MediaInfo | None
+    kind: str
+    sha256: str
+    size: int
+    thumbnail: str | None
+    fingerprint: int | None
+
+
+def prepare_file(settings: Settings, written: FileWritten, job_dir: Path) -> PreparedFile:
+    """Check and identify one finished file, outside any transaction."""
     path = verified_job_file(written.path, job_dir)
     extension = allowed_extension(path)
-    item_key = item_key_for(written, path, extension)
-    existing = find_download(session, job.id, item_key)
-    if existing is not None:
-        remove_quietly(path)
-        return existing
     info = readable_media(path, extension)
     kind = media_kind(extension, info)
-    sha256, size = file_digest(path)
-    title = _title(written, path)
-    download = _new_download(job, written, item_key, title, kind, info)
-    download.sha256, download.size = sha256, size
-    download.mime = mime_type(extension, kind)
-    twin = stored_twin(session, settings, sha256, size)
+    sha256, size = _digest(written, path)
+    return PreparedFile(
+        path=path, extension=extension, item_key=item_key_for(written, path, extension),
+        title=_title(written, path), info=info, kind=kind, sha256=sha256, size=size,
+        thumbnail=ensure_thumbnail(settings, path, sha256, kind, info),
+        fingerprint=picture_fingerprint(kind, path))
+
+
+def ingest_file(session: Session, settings: Settings, job: Job, written: FileWritten,
+                prepared: PreparedFile) -> Download:
+    """Add one prepared file of ``job`` to the library and return its (flushed) row."""
+    existing = find_download(session, job.id, prepared.item_key)
+    if existing is not None:
+        remove_quietly(prepared.path)
+        return existing
+    download = _new_download(job, written, prepared)
+    twin = stored_twin(session, settings, prepared.sha256, prepared.size)
     if twin is not None:
-        return _link_to_twin(session, settings, download, twin, path)
-    name = library_name(source=written.source or job.source, title=title,
-                        media_id=written.media_id, extension=extension,
+        return _link_to_twin(session, download, twin, prepared)
+    name = library_name(source=written.source or job.source, title=prepared.title,
+                        media_id=written.media_id, extension=prepared.extension,
                         max_bytes=settings.downloads.max_title_length)
-    target = move_into_library(settings, path, name)
+    target = move_into_library(settings, prepared.path, name)
     try:
         download.filename = library_relative_name(settings, target)
-        download.thumbnail = ensure_thumbnail(settings, target, sha256, kind, info)
         row = _insert_once(session, download, target)
         if row is download:
-            record_fingerprint(session, row, target)
+            record_fingerprint(session, row, prepared.fingerprint)
         return row
     except BaseException:
         remove_quietly(target)
         raise
 
 
-def _link_to_twin(session: Session, settings: Settings, download: Download, twin: Download,
-                  path: Path) -> Download:
+def _digest(written: FileWritten, path: Path) -> tuple[str, int]:
+    """The engine's own digest when it hashed the file while writing it (the http engine
+    does; a 1 GiB file then is not read once more), else a fresh read."""
+    known = (written.metadata or {}).get("sha256")
+    size = path.stat().st_size
+    if isinstance(known, str) and len(known) == 64 and (written.metadata or {}).get(
+            "size") == size:
+        return known.lower(), size
+    return file_digest(path)
+
+
+def _link_to_twin(session: Session, download: Download, twin: Download,
+                  prepared: PreparedFile) -> Download:
     """The same bytes are in the library already: point at that file, store nothing."""
     download.filename, download.thumbnail = twin.filename, twin.thumbnail
     download.extra = {**(download.extra or {}), "duplicate_of": twin.id}
     row = _insert_once(session, download, None)
-    remove_quietly(path)
-    stored = resolve_inside(settings.library_dir, twin.filename)
-    if row is download and stored is not None:
-        record_fingerprint(session, row, stored)
+    remove_quietly(prepared.path)
+    if row is download:
+        record_fingerprint(session, row, prepared.fingerprint)
     return row
 
 
@@ -210,21 +247,22 @@ def _check_regular_file(path: Path) -> None:
         raise UnsafeFile("The downloaded file is a hard link and was refused.")
 
 
-def _new_download(job: Job, written: FileWritten, item_key: str, title: str, kind: str,
-                  info: MediaInfo | None) -> Download:
+def _new_download(job: Job, written: FileWritten, prepared: PreparedFile) -> Download:
     metadata = json_safe(written.metadata or {})
+    info, kind = prepared.info, prepared.kind
     return Download(
-        owner_id=job.owner_id, job_id=job.id, item_key=item_key,
+        owner_id=job.owner_id, job_id=job.id, item_key=prepared.item_key,
         url=_page_url(metadata) or job.url, platform=job.platform,
         source=_clip(written.source or job.source, MAX_SOURCE),
-        title=_clip(title, MAX_TITLE),
+        title=_clip(prepared.title, MAX_TITLE),
         description=_clip(written.description or _text(metadata.get("description")),
                           MAX_DESCRIPTION),
         tags=_tags(metadata.get("tags")), kind=kind,
         width=info.width if info and kind != "audio" else None,
         height=info.height if info and kind != "audio" else None,
         duration=info.duration if info and kind in ("video", "audio") else None,
-        extra=enriched(metadata, info),
+        extra=enriched(metadata, info), sha256=prepared.sha256, size=prepared.size,
+        mime=mime_type(prepared.extension, kind), thumbnail=prepared.thumbnail,
     )
 
 
@@ -291,4 +329,5 @@ def _clip(text: str | None, limit: int) -> str | None:
     return storable_text(text)[:limit] or None if text else None
 
 
-__all__ = ["UnsafeFile", "ingest_file", "json_safe", "storable_text", "verified_job_file"]
+__all__ = ["PreparedFile", "UnsafeFile", "ingest_file", "json_safe", "prepare_file",
+           "storable_text", "verified_job_file"]

@@ -13,7 +13,6 @@ Two checks, both per owner (each user has a library of their own):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,8 +20,6 @@ from sqlalchemy.orm import Session
 
 from mediadl.db.models import Download
 from mediadl.db.models.platforms import ArchivedItem, SkippedItem
-from mediadl.library.ingest import verified_job_file
-from mediadl.library.storage import file_digest, remove_quietly
 
 MAX_MEDIA_ID = 512
 CHUNK = 500
@@ -82,20 +79,9 @@ def linked_downloads(session: Session, job_ids: list[int]) -> list[tuple[int, in
     return [(job_id, download_id) for job_id, download_id in rows]
 
 
-def same_file_in_library(session: Session, owner_id: int, path: Path,
-                         job_dir: Path) -> Download | None:
-    """The owner's download with exactly this file's bytes, if any. Only files of a size
-    already in the library are hashed, so a new file costs one indexed lookup."""
-    real = verified_job_file(path, job_dir)
-    size = real.stat().st_size
-    if session.scalar(select(Download.id).where(Download.owner_id == owner_id,
-                                                Download.size == size).limit(1)) is None:
-        return None
-    sha256, _ = file_digest(real)
+def same_file_in_library(session: Session, owner_id: int, sha256: str,
+                         size: int) -> Download | None:
+    """The owner's download with exactly these bytes, if any."""
     return session.scalars(select(Download).where(
         Download.owner_id == owner_id, Download.sha256 == sha256, Download.size == size)
         .order_by(Download.id)).first()
-
-
-def drop_duplicate(path: Path, job_dir: Path) -> None:
-    remove_quietly(verified_job_file(path, job_dir))
