@@ -315,6 +315,20 @@ def test_warm_up_compiles_every_extractor_pattern():
     assert with_patterns and all("_VALID_URL_RE" in c.__dict__ for c in with_patterns)
 
 
+def test_the_job_template_loads_the_warm_ups():
+    import importlib
+
+    from mediadl.jobs.template import PRELOAD
+
+    # A warm-up module that is never preloaded is paid again by every job process.
+    assert {"mediadl.engines.ytdlp.warm", "mediadl.engines.http.warm"} <= set(PRELOAD)
+    for name in PRELOAD:
+        importlib.import_module(name)
+    from mediadl.engines.http.client import tls_context
+
+    assert tls_context.cache_info().currsize == 1
+
+
 def test_state_from_an_earlier_boot_is_not_trusted(tmp_path: Path, monkeypatch):
     part = tmp_path / "download.part"
     part.write_bytes(b"x")

@@ -15,10 +15,9 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from mediadl.engines.base import EngineError, FetchOptions
+from mediadl.jobs.template import PRELOAD
 from mediadl.security import outbound
 from mediadl.security.addresses import OutboundPolicy
-
-PRELOAD = ["mediadl.jobs.child", "mediadl.engines.registry"]
 
 
 def _context() -> Any:

@@ -22,10 +22,10 @@ from typing import Any
 
 from mediadl.core.settings import Settings
 from mediadl.jobs.child import child_main, settings_payload
+from mediadl.jobs.template import PRELOAD
 
 log = logging.getLogger(__name__)
 
-PRELOAD = ["mediadl.jobs.child", "mediadl.engines.registry"]
 
 OnMessage = Callable[[int, tuple[Any, ...]], None]
 OnExit = Callable[["RunningJob"], None]
