@@ -175,3 +175,11 @@ def test_next_scheduled_run_is_the_earliest_enabled_schedule(client: TestClient,
     assert mine["next_scheduled_run"] == "2026-12-01T09:00:00Z"
     everyone = client.get(f"{API}/overview", headers=people["admin"]).json()
     assert everyone["next_scheduled_run"] == "2026-12-01T06:00:00Z"
+
+
+def test_a_user_id_beyond_any_row_is_refused_not_a_crash(client: TestClient,
+                                                         people: dict) -> None:
+    huge = str(2**63)  # wider than a database integer: found by Schemathesis
+    for path in ("/timeline", "/overview"):
+        answer = client.get(f"{API}{path}", params={"user_id": huge}, headers=people["admin"])
+        assert answer.status_code == 422, path

@@ -56,7 +56,8 @@ class TimelineQuery(BaseModel):
     interval: Interval = "day"
     days: int = Field(30, ge=1, le=MAX_DAYS, description="How many days back from date_to.")
     date_to: date | None = Field(None, description="Last day shown (default today, UTC).")
-    user_id: int | None = Field(None, ge=1, description="Admins: one user's figures only.")
+    user_id: int | None = Field(None, ge=1, le=2**63 - 1,
+                                description="Admins: one user's figures only.")
 
     @model_validator(mode="before")
     @classmethod
