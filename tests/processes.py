@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -14,14 +15,44 @@ def is_alive(pid: int | str) -> bool:
     return state != "Z"
 
 
-def job_processes(prefix: str = "mediadl-job-") -> list[int]:
-    """Live processes whose name starts with ``prefix`` (job processes name themselves)."""
+def job_processes(prefix: str = "mediadl-job-", data_dir: Path | None = None) -> list[int]:
+    """Live job processes of this test (job processes name themselves ``prefix…``).
+
+    Tests run in several pytest workers at once, so a name is not enough: a job process
+    counts when it descends from this process, or - for a server that was killed, whose
+    job processes lost their parent - when it runs with that server's ``data_dir``."""
     found = []
     for comm in Path("/proc").glob("[0-9]*/comm"):
         try:
             named = comm.read_text().startswith(prefix)
         except OSError:
             continue
-        if named and is_alive(comm.parent.name):
-            found.append(int(comm.parent.name))
+        pid = int(comm.parent.name)
+        if named and is_alive(pid) and _belongs(pid, data_dir):
+            found.append(pid)
     return found
+
+
+def _belongs(pid: int, data_dir: Path | None) -> bool:
+    if data_dir is not None:
+        entry = f"MEDIADL_DATA_DIR={data_dir}".encode()
+        return entry in _environ(pid).split(b"\0")
+    return os.getpid() in _ancestors(pid)
+
+
+def _environ(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return b""
+
+
+def _ancestors(pid: int) -> list[int]:
+    chain = []
+    while pid > 1:
+        try:
+            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            break
+        chain.append(pid)
+    return chain

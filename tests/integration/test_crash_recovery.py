@@ -88,10 +88,10 @@ def test_kill_9_of_serve_loses_and_doubles_nothing(tmp_path, site, fixture_media
 
         _wait(two_running, 60, "two downloads in progress")
         time.sleep(2)  # a few seconds into the (throttled, ~4 s) transfers
-        assert job_processes()
+        assert job_processes(data_dir=data_dir)
         server.send_signal(signal.SIGKILL)
         server.wait(10)
-        _wait(lambda: not job_processes(), 15, "orphaned job processes to die")
+        _wait(lambda: not job_processes(data_dir=data_dir), 15, "orphaned job processes to die")
 
         server = _start_server(data_dir, port)
         token = httpx.post(f"{base}/api/v1/auth/login", json={

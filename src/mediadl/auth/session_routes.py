@@ -10,11 +10,12 @@ from mediadl.app_context import DatabaseDep
 from mediadl.auth import sessions
 from mediadl.auth.deps import Client, CurrentAuth
 from mediadl.auth.schemas import SessionOut
+from mediadl.core.schemas import MAX_ID
 from mediadl.security import activity
 from mediadl.security.activity import Actor
 
 router = APIRouter(prefix="/sessions")
-SessionId = Annotated[int, Path(ge=1, le=2**63 - 1, description="A session id.")]
+SessionId = Annotated[int, Path(ge=1, le=MAX_ID, description="A session id.")]
 
 
 @router.get("", response_model=list[SessionOut], summary="Your active login sessions")

@@ -10,11 +10,12 @@ from mediadl.app_context import DatabaseDep
 from mediadl.auth import api_tokens
 from mediadl.auth.deps import Client, CurrentUser, InteractiveUser
 from mediadl.auth.schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenOut
+from mediadl.core.schemas import MAX_ID
 from mediadl.security import activity
 from mediadl.security.activity import Actor
 
 router = APIRouter(prefix="/tokens")
-TokenId = Annotated[int, Path(ge=1, le=2**63 - 1, description="An API token id.")]
+TokenId = Annotated[int, Path(ge=1, le=MAX_ID, description="An API token id.")]
 
 
 @router.post("", response_model=ApiTokenCreated, status_code=status.HTTP_201_CREATED,

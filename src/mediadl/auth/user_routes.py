@@ -11,11 +11,12 @@ from mediadl.auth import service, totp
 from mediadl.auth.deps import AdminUser, Client
 from mediadl.auth.schemas import UserCreate, UserResponse, UserUpdate
 from mediadl.auth.sessions import end_all_sessions
+from mediadl.core.schemas import MAX_ID
 from mediadl.security import activity
 from mediadl.security.activity import Actor
 
 router = APIRouter(prefix="/users", tags=["users"])
-UserId = Annotated[int, Path(ge=1, le=2**63 - 1, description="A user id.")]
+UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="A user id.")]
 
 
 @router.get("", response_model=list[UserResponse])

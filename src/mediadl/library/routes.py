@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from mediadl.app_context import ContextDep, DatabaseDep, SettingsDep
 from mediadl.auth.deps import CurrentUser, MediaReader
 from mediadl.core.errors import BadRequest, RangeNotSatisfiable
+from mediadl.core.schemas import MAX_ID
 from mediadl.library import duplicates, service
 from mediadl.library.responses import (
     SAFETY_HEADERS,
@@ -19,7 +20,6 @@ from mediadl.library.responses import (
     placeholder_svg,
 )
 from mediadl.library.schemas import (
-    MAX_DB_INTEGER,
     BulkRequest,
     BulkResult,
     DownloadOut,
@@ -34,7 +34,7 @@ from mediadl.security.client import client_address
 
 router = APIRouter(prefix="/downloads", tags=["downloads"])
 
-DownloadIdPath = Annotated[int, Path(ge=1, le=MAX_DB_INTEGER, description="A download id.")]
+DownloadIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A download id.")]
 # Thumbnails are named by content hash, so a cached one never goes stale.
 THUMBNAIL_CACHE = "private, max-age=86400"
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mediadl.core.clock import isoformat
-from mediadl.core.schemas import Page, RequestModel, ResponseModel
+from mediadl.core.schemas import MAX_ID, Page, RequestModel, ResponseModel
 from mediadl.db.models import Download
 
 API_PREFIX = "/api/v1"
@@ -19,7 +19,7 @@ MAX_BULK_IDS = 1_000
 Kind = Literal["video", "audio", "image", "file"]
 SortField = Literal["created_at", "title", "size", "duration", "relevance"]
 Order = Literal["asc", "desc"]
-DownloadId = Annotated[int, Field(ge=1, le=MAX_DB_INTEGER)]
+DownloadId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A "+" of an unencoded UTC offset arrives as a space in a query string.

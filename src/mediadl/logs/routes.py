@@ -18,6 +18,7 @@ from mediadl.app_context import DatabaseDep, SettingsDep
 from mediadl.auth.deps import AdminUser, CurrentUser
 from mediadl.core.clock import utcnow
 from mediadl.core.errors import InvalidPayload
+from mediadl.core.schemas import MAX_ID
 from mediadl.db.models import Job, User
 from mediadl.db.session import Database
 from mediadl.library.schemas import parse_moment
@@ -53,7 +54,7 @@ def log_filter(
     level: Annotated[Level | None, Query(description="This level and above.")] = None,
     module: Annotated[str | None, Query(max_length=200, description="A logger, e.g. "
                                         "mediadl.jobs (its children too).")] = None,
-    job_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    job_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     q: Annotated[str | None, Query(max_length=200, description="Text in the message.")] = None,
     since: Annotated[str | None, Query(description="ISO date or date-time.")] = None,
     until: Annotated[str | None, Query(description="ISO date or date-time.")] = None,

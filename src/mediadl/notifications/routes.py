@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Response, status
 
 from mediadl.app_context import DatabaseDep, SettingsDep
 from mediadl.auth.deps import CurrentUser
+from mediadl.core.schemas import MAX_ID
 from mediadl.notifications import service
 from mediadl.notifications.schemas import (
     ChannelCreate,
@@ -17,7 +18,7 @@ from mediadl.notifications.schemas import (
 )
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
-ChannelId = Annotated[int, Path(ge=1, le=2**63 - 1, description="A channel id.")]
+ChannelId = Annotated[int, Path(ge=1, le=MAX_ID, description="A channel id.")]
 
 
 @router.get("", summary="Your notification channels")

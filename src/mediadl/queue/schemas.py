@@ -7,14 +7,13 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, Field, model_validator
 
-from mediadl.core.schemas import RequestModel, ResponseModel
+from mediadl.core.schemas import MAX_ID, RequestModel, ResponseModel
 from mediadl.engines.base import Quality
 from mediadl.jobs.states import Priority, Status
 from mediadl.media.urls import validate_media_url
 
 MediaURL = Annotated[str, AfterValidator(validate_media_url)]
 MAX_BATCH = 10_000
-MAX_ID = 2**63 - 1
 ClearableStatus = Literal["completed", "failed", "canceled"]
 # A start time further ahead is more likely a typo (a wrong year) than a plan.
 LATEST_START = timedelta(days=366)

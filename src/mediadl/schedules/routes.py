@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from mediadl.app_context import DatabaseDep, SettingsDep
 from mediadl.auth.deps import CurrentUser
 from mediadl.core.clock import utcnow
+from mediadl.core.schemas import MAX_ID
 from mediadl.schedules.runtime import SchedulerDep
 from mediadl.schedules.schemas import (
     RunOut,
@@ -30,7 +31,6 @@ router = APIRouter(prefix="/scheduler", tags=["scheduler"])
 PageNumber = Annotated[int, Query(ge=1, le=1_000_000)]
 PageSize = Annotated[int, Query(ge=1, le=500)]
 # Bounded so an id past the database's integer range is a 422, not a driver overflow.
-MAX_ID = 2**63 - 1
 ScheduleId = Annotated[int, Path(ge=1, le=MAX_ID, description="A schedule's id.")]
 
 

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Query
 
 from mediadl.app_context import DatabaseDep
 from mediadl.auth.deps import AdminUser
+from mediadl.core.schemas import MAX_ID
 from mediadl.security.activity import ActivityQuery, list_entries
 from mediadl.security.schemas import ActivityOut, ActivityPage
 
 router = APIRouter(prefix="/activity", tags=["activity"])
-MAX_ID = 2**63 - 1
 
 
 def activity_query(

@@ -10,6 +10,7 @@ from mediadl.security.body_limit import BodyLimitMiddleware
 from mediadl.security.client import trusted_networks
 from mediadl.security.cors import LiveCORSMiddleware
 from mediadl.security.headers import SecurityHeadersMiddleware
+from mediadl.security.nul import NulRefusingMiddleware
 from mediadl.security.openapi import install_error_docs
 from mediadl.security.origins import validated_origins
 
@@ -28,6 +29,7 @@ def install_security(app: FastAPI, settings: Settings, api_prefix: str) -> None:
     # The last one added is the outermost. The body cap sits inside CORS and the headers,
     # so a 413 carries both; CORS is always installed because its list can change at run
     # time (it reads the live settings object on every request).
+    app.add_middleware(NulRefusingMiddleware)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(LiveCORSMiddleware, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware, settings=settings, docs_path=app.docs_url,

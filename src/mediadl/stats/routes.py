@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from mediadl.app_context import ContextDep, DatabaseDep
 from mediadl.auth.deps import CurrentUser
+from mediadl.core.schemas import MAX_ID
 from mediadl.stats import service
 from mediadl.stats.schemas import (
     Overview,
@@ -23,7 +24,7 @@ from mediadl.stats.storage import storage
 from mediadl.storage.space import measure_room
 
 router = APIRouter(prefix="/stats", tags=["stats"])
-UserFilter = Annotated[int | None, Query(ge=1, le=2**63 - 1,
+UserFilter = Annotated[int | None, Query(ge=1, le=MAX_ID,
                                          description="Admins: one user's figures only.")]
 
 

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from mediadl.core.schemas import MAX_ID
+
 Interval = Literal["day", "week"]
 MAX_DAYS = 3660
 
@@ -56,7 +58,7 @@ class TimelineQuery(BaseModel):
     interval: Interval = "day"
     days: int = Field(30, ge=1, le=MAX_DAYS, description="How many days back from date_to.")
     date_to: date | None = Field(None, description="Last day shown (default today, UTC).")
-    user_id: int | None = Field(None, ge=1, le=2**63 - 1,
+    user_id: int | None = Field(None, ge=1, le=MAX_ID,
                                 description="Admins: one user's figures only.")
 
     @model_validator(mode="before")
