@@ -73,6 +73,14 @@ def postgres_url(postgres_template: str) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def pg(postgres_url: str) -> Iterator[Database]:
+    """A Database on a migrated PostgreSQL database of this test's own."""
+    db = Database(postgres_url)
+    yield db
+    db.dispose()
+
+
 @pytest.fixture(scope="session")
 def migrated_template(request: pytest.FixtureRequest,
                       tmp_path_factory: pytest.TempPathFactory) -> str:

@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import text
 
 from mediadl.core.clock import utcnow
 from mediadl.db.models import Job, User
-from mediadl.db.session import Database
 from mediadl.jobs import leases
-from tests.servers import postgres_bin_dir
-
-pytestmark = pytest.mark.skipif(postgres_bin_dir() is None,
-                                reason="PostgreSQL binaries are not installed")
-
-
-@pytest.fixture
-def pg(postgres_url: str) -> Iterator[Database]:
-    db = Database(postgres_url)
-    yield db
-    db.dispose()
 
 
 def test_migrations_create_the_search_column(pg):

@@ -4,11 +4,9 @@ on SQLite and on PostgreSQL; and the statistics and search queries run on both."
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import delete, func, select, text, update
 
 from mediadl.db.models import Download, Job, User
@@ -115,19 +113,12 @@ def test_sqlite_rollups_match_a_recount(database: Database) -> None:
     _check_queries_run(database, owners)
 
 
-@pytest.fixture
-def postgres(postgres_url: str) -> Iterator[Database]:
-    db = Database(postgres_url)
-    yield db
-    db.dispose()
-
-
-def test_postgres_rollups_match_a_recount(postgres: Database) -> None:
-    owners = _owners(postgres)
-    _shuffle_rows(postgres, owners, seed=2)
-    assert _rollups(postgres) == _recount(postgres)
-    _check_queries_run(postgres, owners)
-    with postgres.read() as session:
+def test_postgres_rollups_match_a_recount(pg: Database) -> None:
+    owners = _owners(pg)
+    _shuffle_rows(pg, owners, seed=2)
+    assert _rollups(pg) == _recount(pg)
+    _check_queries_run(pg, owners)
+    with pg.read() as session:
         triggers = session.execute(text(
             "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")).scalars().all()
     assert {"downloads_rollup", "jobs_count"} <= set(triggers)

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import text
 
 from mediadl.core.clock import utcnow
 from mediadl.db.models import Job, User
 from mediadl.db.models.platforms import PlatformSetting
-from mediadl.db.session import Database
 from mediadl.jobs import leases
 from mediadl.platforms import archive, threads
 from mediadl.platforms.status import Failure, record_failure, record_success
-from tests.servers import postgres_bin_dir
-
-pytestmark = pytest.mark.skipif(postgres_bin_dir() is None,
-                                reason="PostgreSQL binaries are not installed")
-
-
-@pytest.fixture
-def pg(postgres_url: str) -> Iterator[Database]:
-    db = Database(postgres_url)
-    yield db
-    db.dispose()
 
 
 def test_claims_skip_throttled_and_disabled_platforms_with_row_locks(pg, settings):

@@ -3,27 +3,12 @@ the lower-cased link) and the status names must behave as on SQLite."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-
-import pytest
 
 from mediadl.core.clock import utcnow
 from mediadl.db.models import Job, User
-from mediadl.db.session import Database
 from mediadl.jobs import leases
 from mediadl.platforms.status import Failure, record_failure
-from tests.servers import postgres_bin_dir
-
-pytestmark = pytest.mark.skipif(postgres_bin_dir() is None,
-                                reason="PostgreSQL binaries are not installed")
-
-
-@pytest.fixture
-def pg(postgres_url: str) -> Iterator[Database]:
-    db = Database(postgres_url)
-    yield db
-    db.dispose()
 
 
 def test_only_the_throttled_sites_links_wait(pg, settings):
