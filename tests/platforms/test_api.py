@@ -74,6 +74,12 @@ def test_an_admin_changes_a_platforms_settings(client, admin_headers):
     assert reset["default_quality"] == "720"  # untouched: not named in the request
 
 
+def test_the_settings_say_which_limits_count_per_site(client, admin_headers):
+    rows = client.get("/api/v1/settings/platforms", headers=admin_headers).json()
+    per_site = {row["name"] for row in rows if row["limit_per_site"]}
+    assert per_site == {"generic", "forum", "imagehost"}
+
+
 def test_platform_defaults_show_before_any_change(client, user_headers):
     answer = client.get("/api/v1/settings/platforms/instagram", headers=user_headers).json()
     assert answer["min_request_interval_s"] == 3.0 and answer["enabled"] is True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from mediadl.core.clock import utcnow
 from mediadl.db.models import Job, User
@@ -181,3 +181,49 @@ def test_a_long_host_is_throttled_under_a_name_that_fits(database, settings, own
     with database.session() as session:
         session.get(PlatformStatus, name).throttled_until = utcnow()
     assert claimed(database) == job
+
+
+def limit_platform(database, name: str, limit: int) -> None:
+    with database.session() as session:
+        session.add(PlatformSetting(name=name, enabled=True, max_concurrent_jobs=limit,
+                                    cookie_count=0, cookie_domains=[]))
+
+
+def test_a_generic_limit_holds_per_site_not_for_all_sites_together(database, owner):
+    """``max_concurrent_jobs: 1`` on generic: one job per site at a time, sites in parallel."""
+    first = add_link_job(database, owner, "https://www.media.example.org/1.mp4", 1)
+    same_site = add_link_job(database, owner, "https://MEDIA.example.org./2.mp4", 2)
+    other_site = add_link_job(database, owner, "https://files.example.net/3.mp4", 3)
+    limit_platform(database, "generic", 1)
+    assert [claimed(database), claimed(database), claimed(database)] == [first, other_site,
+                                                                         None]
+    with database.session() as session:
+        session.get(Job, first).status = "completed"
+    assert claimed(database) == same_site
+
+
+def test_every_insert_path_records_the_site_of_the_link(database, owner):
+    job = add_link_job(database, owner, "HTTPS://WWW.Example.org:8443/a?b=c", 1)
+    with database.session() as session:
+        session.execute(insert(Job), [
+            {"owner_id": owner, "url": "https://cdn.example.net/x", "engine": "http",
+             "position": 2, "status": "queued"},
+            {"owner_id": owner, "url": "not a link", "engine": "http", "position": 3,
+             "status": "queued"}])
+    with database.read() as session:
+        sites = session.scalars(select(Job.site).order_by(Job.position)).all()
+        assert session.get(Job, job).site == "example.org"
+    assert sites == ["example.org", "cdn.example.net", ""]
+
+
+def test_platforms_of_one_site_keep_one_limit_for_the_whole_platform(database, owner):
+    """YouTube's limit counts all its hosts (youtu.be, m.youtube.com, …) together."""
+    running = add_job(database, owner, "youtube", 0, status="running")
+    waiting = add_job(database, owner, "youtube", 1)
+    with database.session() as session:
+        session.get(Job, waiting).url = "https://m.youtube.invalid/watch?v=x"
+    limit_platform(database, "youtube", 1)
+    assert claimed(database) is None
+    with database.session() as session:
+        session.get(Job, running).status = "completed"
+    assert claimed(database) == waiting

@@ -68,3 +68,19 @@ def test_claiming_follows_the_same_rule_as_the_count(database):
     assert claimed == 2
     with database.read() as session:
         assert leases.claimable_count(session, now, per_owner_limit=2) == 0
+
+
+def test_a_many_site_platform_counts_its_limit_per_site(database):
+    now = utcnow()
+    with database.session() as session:
+        owner = _owner(session, "alice")
+        for number, (site, status) in enumerate([("a.example", RUNNING), ("a.example", QUEUED),
+                                                 ("a.example", QUEUED), ("b.example", QUEUED),
+                                                 ("b.example", QUEUED), ("c.example", QUEUED)]):
+            session.add(Job(owner_id=owner.id, url=f"https://{site}/{number}.mp4",
+                            engine="http", platform="generic", position=number, status=status))
+        session.add(PlatformSetting(name="generic", enabled=True, max_concurrent_jobs=1,
+                                    cookie_count=0, cookie_domains=[], updated_at=now))
+    with database.read() as session:
+        # a.example is full; b.example and c.example have one slot each.
+        assert leases.claimable_count(session, now) == 2

@@ -252,6 +252,7 @@ export interface PlatformSettings {
   default_quality?: string | null
   min_request_interval_s?: number
   max_concurrent_jobs?: number | null
+  limit_per_site?: boolean
   proxy?: string | null
   has_cookies?: boolean
   cookie_count?: number

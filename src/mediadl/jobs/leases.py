@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from mediadl.db.dialect import with_skip_locked
 from mediadl.db.models import Job
@@ -22,7 +23,12 @@ from mediadl.db.models.platforms import PlatformSetting
 from mediadl.db.session import affected_rows
 from mediadl.jobs.retry import RetryPolicy
 from mediadl.jobs.states import FAILED, QUEUED, RUNNING
-from mediadl.platforms.blocking import blocked_platforms, throttled_site_of_job
+from mediadl.platforms.blocking import (
+    PER_SITE_PLATFORMS,
+    blocked_platforms,
+    busy_site_of_job,
+    throttled_site_of_job,
+)
 
 HOST = socket.gethostname()
 
@@ -35,11 +41,12 @@ def new_lease_token(job_id: int) -> str:
 def runnable_jobs(now: datetime):  # type: ignore[no-untyped-def]
     """Queued jobs whose time has come, of platforms that are neither disabled, throttled
     after a rate limit, nor at their concurrency limit (generic links: nor of a throttled
-    site)."""
+    site; links of many-site platforms: nor of a site at the limit)."""
     return (
         select(Job.id)
         .where(Job.status == QUEUED, or_(Job.not_before.is_(None), Job.not_before <= now),
-               Job.platform.not_in(blocked_platforms(now)), ~throttled_site_of_job(now))
+               Job.platform.not_in(blocked_platforms(now)), ~throttled_site_of_job(now),
+               ~busy_site_of_job())
         .order_by(Job.priority_rank, Job.position, Job.id)
     )
 
@@ -62,22 +69,19 @@ def claimable_jobs(now: datetime, per_owner_limit: int = 0):  # type: ignore[no-
 
 def claimable_count(session: Session, now: datetime, per_owner_limit: int = 0) -> int:
     """How many jobs could be claimed one after another now: an owner counts for no more
-    than the slots its limit leaves it, and a platform for no more than its own limit
-    leaves (the smaller of the two sums; a bound, not an exact plan)."""
+    than the slots its limit leaves it, and a platform (or one site of a many-site
+    platform) for no more than its own limit leaves (the smaller of the two sums; a bound,
+    not an exact plan)."""
     candidates = claimable_jobs(now, per_owner_limit).order_by(None).subquery()
     mine = Job.id.in_(select(candidates.c.id))
     by_owner = _counts(session, select(Job.owner_id, func.count()).where(mine)
                        .group_by(Job.owner_id))
-    by_platform = _counts(session, select(Job.platform, func.count()).where(mine)
-                          .group_by(Job.platform))
     owners_free = _free_slots(session, Job.owner_id, {owner: per_owner_limit
                                                       for owner in by_owner}
                               if per_owner_limit > 0 else {})
-    platform_limits = _counts(session, select(PlatformSetting.name,
-                                              PlatformSetting.max_concurrent_jobs)
-                              .where(PlatformSetting.max_concurrent_jobs.is_not(None)))
-    platforms_free = _free_slots(session, Job.platform, platform_limits)
-    return min(_capped_sum(by_owner, owners_free), _capped_sum(by_platform, platforms_free))
+    by_group = _group_counts(session, mine)
+    return min(_capped_sum(by_owner, owners_free),
+               _capped_sum(by_group, _groups_free(session, by_group)))
 
 
 def _counts(session: Session, statement) -> dict[Any, int]:  # type: ignore[no-untyped-def]
@@ -91,6 +95,29 @@ def _free_slots(session: Session, column, limits: dict[Any, int]) -> dict[Any, i
     running = _counts(session, select(column, func.count())
                       .where(Job.status == RUNNING, column.in_(limits)).group_by(column))
     return {key: max(0, limit - running.get(key, 0)) for key, limit in limits.items()}
+
+
+def _limit_group() -> ColumnElement[str]:
+    """What a platform limit counts: the platform, or each site of a many-site platform."""
+    return case((Job.platform.in_(PER_SITE_PLATFORMS), Job.site), else_=literal(""))
+
+
+def _group_counts(session: Session, condition: ColumnElement[bool]) -> dict[Any, int]:
+    group = _limit_group()
+    rows = session.execute(select(Job.platform, group, func.count()).where(condition)
+                           .group_by(Job.platform, group))
+    return {(platform, site): int(count) for platform, site, count in rows}
+
+
+def _groups_free(session: Session, groups: dict[Any, int]) -> dict[Any, int]:
+    """Slots each (platform, site) group has left under its platform's limit."""
+    limits = _counts(session, select(PlatformSetting.name, PlatformSetting.max_concurrent_jobs)
+                     .where(PlatformSetting.max_concurrent_jobs.is_not(None)))
+    if not limits:
+        return {}
+    running = _group_counts(session, and_(Job.status == RUNNING, Job.platform.in_(limits)))
+    return {key: max(0, limits[key[0]] - running.get(key, 0))
+            for key in groups if key[0] in limits}
 
 
 def _capped_sum(counts: dict[Any, int], free: dict[Any, int]) -> int:

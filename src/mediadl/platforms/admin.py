@@ -6,6 +6,7 @@ from mediadl.core.clock import isoformat, utcnow
 from mediadl.core.settings import Settings
 from mediadl.db.models.platforms import PlatformSetting
 from mediadl.db.session import Database
+from mediadl.platforms.blocking import PER_SITE_PLATFORMS
 from mediadl.platforms.catalog import Platform, listed_platforms
 from mediadl.platforms.configuration import (
     config_of,
@@ -71,6 +72,7 @@ class PlatformSettingsService:
             default_quality=config.default_quality,
             min_request_interval_s=config.min_request_interval_s,
             max_concurrent_jobs=config.max_concurrent_jobs,
+            limit_per_site=platform.name in PER_SITE_PLATFORMS,
             proxy=shown_proxy(self.settings, row) if show_proxy else None,
             has_proxy=config.has_proxy, has_cookies=config.has_cookies,
             cookie_count=config.cookie_count, cookie_domains=list(config.cookie_domains),

@@ -68,6 +68,7 @@ class PlatformSettingsOut(ResponseModel):
     default_quality: str | None
     min_request_interval_s: float
     max_concurrent_jobs: int | None
+    limit_per_site: bool  # max_concurrent_jobs counts each site apart (generic, forum, ...)
     proxy: str | None  # the password masked; admins only
     has_proxy: bool
     has_cookies: bool

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mediadl.core.clock import utcnow
+from mediadl.core.hosts import site_of
 from mediadl.db.base import Base, JSONType
 
 ROLE_ADMIN = "admin"
@@ -58,6 +59,10 @@ class RefreshToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+def _site_of_row(context: Any) -> str:
+    return site_of(context.get_current_parameters().get("url") or "")
+
+
 class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
@@ -75,6 +80,9 @@ class Job(Base):
     schedule_id: Mapped[int | None] = mapped_column(Integer, index=True)
     url: Mapped[str] = mapped_column(Text)
     platform: Mapped[str] = mapped_column(String(32), default="generic", index=True)
+    # The link's site: platforms that span many sites (generic, forum, image hosts) limit
+    # their running jobs per site. Derived from the url on every insert path.
+    site: Mapped[str] = mapped_column(String(255), default=_site_of_row, server_default="")
     engine: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str | None] = mapped_column(String(16))
     title: Mapped[str | None] = mapped_column(Text)
