@@ -275,7 +275,7 @@ def test_special_files_and_hard_links_are_refused(database: Database, settings: 
             _ingest(database, settings, job, job_dir, FileWritten(path=job_dir / name))
 
 
-def test_media_ffprobe_cannot_read_is_refused(database: Database, settings: Settings,
+def test_media_libav_cannot_read_is_refused(database: Database, settings: Settings,
                                               job: Job, job_dir: Path,
                                               samples: Samples) -> None:
     shutil.copy(samples.text, job_dir / "notes.mp4")
@@ -288,7 +288,7 @@ def test_media_ffprobe_cannot_read_is_refused(database: Database, settings: Sett
 def test_an_hls_playlist_posing_as_video_is_refused(database: Database, settings: Settings,
                                                     job: Job, job_dir: Path,
                                                     samples: Samples) -> None:
-    # ffprobe reads this happily (as "hls", following the segment): it must still be refused.
+    # libav reads this happily (as "hls", following the segment): it must still be refused.
     shutil.copy(samples.video, job_dir / "seg.mp4")
     (job_dir / "evil.mp4").write_text(
         "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nseg.mp4\n#EXT-X-ENDLIST\n")

@@ -9,8 +9,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from mediadl.db.base import Base
-from mediadl.db.models import User
 from mediadl.db.migrate import alembic_config, upgrade
+from mediadl.db.models import User
 
 # Full-text search tables and columns are made by raw DDL in the migrations (dialect.py).
 SEARCH_OBJECTS = ("downloads_fts", "search_vector", "ix_downloads_search")

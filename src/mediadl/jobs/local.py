@@ -1,7 +1,8 @@
 """The local execution backend: each job in its own process, forked from a warm template.
 
 Processes come from a ``forkserver`` that has already imported yt-dlp and the engines, so a
-job starts in milliseconds without paying an interpreter start-up (ADR 0003).
+job starts in milliseconds without paying an interpreter start-up; a process whose job ended
+cleanly waits, idle, for the next job (ADR 0002).
 """
 
 from __future__ import annotations
@@ -49,6 +50,21 @@ class RunningJob:
         return self.process.exitcode
 
 
+@dataclass
+class JobProcess:
+    """A job process and the server's ends of its pipes; it runs one job at a time."""
+
+    process: BaseProcess
+    events: Connection  # job -> server: progress, logs, "done", "idle"
+    control: Connection  # server -> job: the next job; closing it ends the process
+    job: RunningJob | None = None
+    idle_since: float = 0.0
+
+    def running(self, job_id: int, token: str) -> RunningJob:
+        self.job = RunningJob(job_id, token, self.process, self.events, self.control)
+        return self.job
+
+
 class LocalExecutor:
     def __init__(self, settings: Settings, on_message: OnMessage, on_exit: OnExit) -> None:
         self.settings = settings
@@ -58,6 +74,7 @@ class LocalExecutor:
         self._context.set_forkserver_preload(PRELOAD)
         self._payload = settings_payload(settings)
         self._running: dict[int, RunningJob] = {}
+        self._idle: list[JobProcess] = []
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -74,6 +91,30 @@ class LocalExecutor:
             return list(self._running.values())
 
     def start(self, job_id: int, token: str) -> None:
+        """Hand the job to an idle job process, or fork a new one from the template."""
+        worker = self._take_idle()
+        if worker is not None and self._assign(worker, job_id, token):
+            return
+        self._spawn(job_id, token)
+
+    def _take_idle(self) -> JobProcess | None:
+        with self._lock:
+            return self._idle.pop() if self._idle else None
+
+    def _assign(self, worker: JobProcess, job_id: int, token: str) -> bool:
+        job = worker.running(job_id, token)
+        with self._lock:
+            self._running[job_id] = job
+        try:
+            worker.control.send(("run", job_id, token))
+        except OSError:  # it died while idle: its watcher cleans up, the job goes elsewhere
+            with self._lock:
+                self._running.pop(job_id, None)
+            worker.job = None
+            return False
+        return True
+
+    def _spawn(self, job_id: int, token: str) -> None:
         events_out, events_in = self._context.Pipe(duplex=False)
         control_out, control_in = self._context.Pipe(duplex=False)
         process = self._context.Process(
@@ -85,10 +126,11 @@ class LocalExecutor:
             os.setpgid(process.pid or 0, process.pid or 0)
         events_in.close()
         control_out.close()
-        job = RunningJob(job_id, token, process, events_out, control_in)
+        worker = JobProcess(process, events_out, control_in)
+        job = worker.running(job_id, token)
         with self._lock:
             self._running[job_id] = job
-        threading.Thread(target=self._watch, args=(job,), name=f"job-{job_id}",
+        threading.Thread(target=self._watch, args=(worker,), name=f"job-process-{job_id}",
                          daemon=True).start()
 
     def kill(self, job_id: int, reason: str = "canceled") -> bool:
@@ -100,8 +142,20 @@ class LocalExecutor:
         _signal_group(job.process, signal.SIGKILL)
         return True
 
+    def close_idle(self, idle_seconds: float = 0.0) -> None:
+        """End the job processes idle for ``idle_seconds`` or longer."""
+        now = time.monotonic()
+        with self._lock:
+            ending = [worker for worker in self._idle if now - worker.idle_since >= idle_seconds]
+            self._idle = [worker for worker in self._idle if worker not in ending]
+        for worker in ending:
+            # The process sees its pipe close and ends its group (see child.py).
+            with contextlib.suppress(OSError):
+                worker.control.close()
+
     def stop_all(self, grace_seconds: float) -> None:
         """SIGTERM every job, wait a little, then SIGKILL what is left."""
+        self.close_idle()
         jobs = self.running()
         for job in jobs:
             job.killed_reason = "shutdown"
@@ -113,19 +167,48 @@ class LocalExecutor:
         for job in jobs:
             job.process.join(5)
 
-    def _watch(self, job: RunningJob) -> None:
+    def _watch(self, worker: JobProcess) -> None:
         with contextlib.suppress(EOFError, OSError):
             while True:
-                message = job.events.recv()
-                job.last_message = time.monotonic()
-                if message[0] == "done":
-                    job.reported_done, job.final_status = True, message[1]
-                self._on_message(job.job_id, message)
-        job.process.join()
+                self._receive(worker, worker.events.recv())
+        worker.process.join()
         # The whole group goes: an ffmpeg left behind by a crashed engine must not linger.
-        _signal_group(job.process, signal.SIGKILL)
-        job.events.close()
-        job.control.close()
+        _signal_group(worker.process, signal.SIGKILL)
+        with self._lock:
+            if worker in self._idle:
+                self._idle.remove(worker)
+        for end in (worker.events, worker.control):
+            with contextlib.suppress(OSError):
+                end.close()
+        if worker.job is not None:
+            self._finish(worker.job)
+
+    def _receive(self, worker: JobProcess, message: tuple[Any, ...]) -> None:
+        job = worker.job
+        if job is None:
+            return
+        if message[0] == "idle":
+            self._job_ended_idle(worker, job)
+            return
+        job.last_message = time.monotonic()
+        if message[0] == "done":
+            job.reported_done, job.final_status = True, message[1]
+        self._on_message(job.job_id, message)
+
+    def _job_ended_idle(self, worker: JobProcess, job: RunningJob) -> None:
+        """The job is over and its process clean: keep the process for the next job, up to
+        one per download slot, before anyone hears that a slot is free."""
+        worker.job, worker.idle_since = None, time.monotonic()
+        with self._lock:
+            self._running.pop(job.job_id, None)
+            kept = len(self._idle) < self.settings.max_concurrent_downloads
+            if kept:
+                self._idle.append(worker)
+        if not kept:
+            worker.control.close()
+        self._finish(job)
+
+    def _finish(self, job: RunningJob) -> None:
         with self._lock:
             self._running.pop(job.job_id, None)
         try:

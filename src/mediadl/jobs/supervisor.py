@@ -24,6 +24,9 @@ from mediadl.jobs.states import ACTIVE_STATUSES, RUNNING
 
 log = logging.getLogger(__name__)
 
+# An idle job process is kept this long for the next job, then ends (its memory goes back).
+IDLE_PROCESS_SECONDS = 30.0
+
 JobListener = Callable[[int, tuple[Any, ...]], None]
 
 
@@ -84,6 +87,7 @@ class JobSupervisor:
         last_renew = 0.0
         while not self._stopping.wait(interval):
             self._flush_progress()
+            self.executor.close_idle(IDLE_PROCESS_SECONDS)
             if time.monotonic() - last_renew >= self.settings.jobs.heartbeat_seconds:
                 self._renew_leases()
                 last_renew = time.monotonic()

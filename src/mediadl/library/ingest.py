@@ -1,7 +1,7 @@
 """From a file an engine wrote to a library row: check, identify, hash, move, record.
 
 Runs in the job's worker process for each ``FileWritten`` event, in two steps:
-``prepare_file`` does everything slow that needs no database (ffprobe, the hash, the
+``prepare_file`` does everything slow that needs no database (the media probe, the hash, the
 thumbnail, a picture's fingerprint) before the runner opens its transaction, because on
 SQLite a write transaction holds the one write lock of the whole app; ``ingest_file`` then
 only decides, moves (a rename) and records. A file is recorded exactly once per (job,
@@ -205,7 +205,7 @@ def find_download(session: Session, job_id: int, item_key: str) -> Download | No
 
 
 def readable_media(path: Path, extension: str) -> MediaInfo | None:
-    """ffprobe's view of a media or image file; refuses what ffprobe cannot read."""
+    """libav's view of a media or image file; refuses what libav cannot read."""
     kind_of_file = category(extension)
     if kind_of_file not in ("playable", "image"):
         return None

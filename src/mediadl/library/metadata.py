@@ -1,4 +1,4 @@
-"""What the library keeps about a file besides its bytes: the media facts ffprobe found
+"""What the library keeps about a file besides its bytes: the media facts libav found
 (container, codecs, resolution, duration) and the engine's facts made uniform across
 sites (uploader, post date, tags), stored in the download's ``metadata``."""
 
@@ -14,7 +14,7 @@ MAX_TAGS = 100
 
 
 def enriched(metadata: dict[str, Any], info: MediaInfo | None) -> dict[str, Any]:
-    """``metadata`` plus ``media`` (from ffprobe), ``uploader``, ``posted_at`` and ``tags``."""
+    """``metadata`` plus ``media`` (from libav), ``uploader``, ``posted_at`` and ``tags``."""
     result = dict(metadata)
     if info is not None:
         result["media"] = media_facts(info)
