@@ -39,6 +39,9 @@ class JobSettings(BaseModel):
     cancel_grace_seconds: float = Field(5.0, ge=0,
                                         description="SIGTERM to SIGKILL delay on shutdown.")
     stall_timeout_seconds: float = Field(600.0, gt=0, description="Kill a job silent this long.")
+    jobs_per_process: int = Field(
+        50, ge=1, le=10_000,
+        description="Jobs one job process runs before it ends (1: a fresh process per job).")
     max_collection_entries: int = Field(
         5000, ge=1, le=100_000,
         description="Most entries a playlist, channel or feed is expanded into.")

@@ -30,8 +30,6 @@ from mediadl.security.policy import guard_job_process
 
 PR_SET_NAME = 15
 IDLE = ("idle",)
-# A process serves at most this many jobs, so what an extractor leaks never piles up.
-MAX_JOBS_PER_PROCESS = 50
 IDLE_NAME = "mediadl-idle"
 
 Assignment = tuple[int, str]  # (job id, lease token)
@@ -51,12 +49,16 @@ def child_main(job_id: int, token: str, settings: Settings, events: Connection,
     guard_job_process(settings)
     baseline_threads = threading.active_count()
     db = Database(settings.resolved_database_url)
+    # A process serves a bounded number of jobs, so what an extractor leaks never piles up.
+    jobs_left = settings.jobs.jobs_per_process
     try:
-        next_job: Assignment | None = (job_id, token)
-        for _ in range(MAX_JOBS_PER_PROCESS):
-            assert next_job is not None
+        next_job = (job_id, token)
+        while True:
             _run_job(db, settings, *next_job, events)
-            if not _clean(baseline_threads):
+            jobs_left -= 1
+            # Only offer to take a job this process will run: the server hands one over
+            # as soon as it hears "idle".
+            if jobs_left <= 0 or not _clean(baseline_threads):
                 break
             _name_process(IDLE_NAME)
             events.send(IDLE)
