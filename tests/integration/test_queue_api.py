@@ -78,6 +78,7 @@ def test_batch_bulk_pause_resume_and_stats(client, user_headers):
     assert batch.status_code == 201
     ids = [job["id"] for job in batch.json()["items"]]
     assert len(set(ids)) == 50
+    assert [job["url"] for job in batch.json()["items"]] == urls  # in the order given
     positions = [job["position"] for job in batch.json()["items"]]
     assert positions == sorted(positions)
     stats = client.get("/api/v1/queue/stats", headers=user_headers).json()

@@ -109,6 +109,21 @@ def _admin(make_user, login):
     return login("root")
 
 
+def test_a_small_batch_is_told_job_by_job_in_queue_order(client, user_headers):
+    ws, alice = _socket(client, user_headers)
+    try:
+        _next(alice)
+        urls = [f"https://example.org/small-{n}.mp4" for n in range(3)]
+        answer = client.post(f"{QUEUE}/batch", json={"urls": urls, "paused": True},
+                             headers=user_headers)
+        heard = [message["data"] for message in _drain(alice)]
+        assert [(d["action"], d["item"]["url"], d["previous_status"]) for d in heard] == [
+            ("added", url, None) for url in urls]
+        assert [d["item"] for d in heard] == answer.json()["items"]
+    finally:
+        ws.__exit__(None, None, None)
+
+
 def test_broad_changes_resync_with_a_snapshot(client, user_headers):
     ws, alice = _socket(client, user_headers)
     try:

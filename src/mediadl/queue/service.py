@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, or_, select, update
+from sqlalchemy import Row, Select, Table, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mediadl.app_context import AppContext
 from mediadl.core.clock import utcnow
 from mediadl.core.errors import Conflict, InvalidPayload, NotFound
+from mediadl.core.hosts import site_of
 from mediadl.core.settings import Settings
 from mediadl.db.models import Download, Job, User
 from mediadl.db.session import affected_rows
@@ -35,7 +36,7 @@ from mediadl.platforms.routing import Route
 from mediadl.platforms.rules import PlatformRules
 from mediadl.queue.schemas import BatchRequest, BulkRequest, EnqueueRequest, JobPatch
 from mediadl.realtime.events import Event
-from mediadl.realtime.queue_news import QueueNews, added_events, resync_for
+from mediadl.realtime.queue_news import QueueNews, added_events, added_row_events, resync_for
 from mediadl.security.policy import refuse_unsafe_url
 from mediadl.security.quotas import refuse_over_queue_cap
 
@@ -92,7 +93,7 @@ def new_job_values(settings: Settings, owner: User, url: str, quality: str, prio
     found = rules.check(forced) if forced is not None else rules.route(url)
     now = utcnow()
     return {
-        "owner_id": owner.id, "url": url, "platform": found.platform.name,
+        "owner_id": owner.id, "url": url, "site": site_of(url), "platform": found.platform.name,
         "engine": found.engine, "status": PAUSED if paused else QUEUED, "priority": priority,
         "priority_rank": priority_rank(priority), "position": position,
         "quality": rules.quality(found.platform.name, quality),
@@ -129,6 +130,19 @@ def insert_jobs(session: Session, rows: list[dict[str, Any]]) -> list[Job]:
     if not rows:
         return []
     return list(session.scalars(insert(Job).returning(Job), rows))
+
+
+def insert_job_rows(session: Session, rows: list[dict[str, Any]]) -> list[Row[Any]]:
+    """``insert_jobs`` for big batches: the new jobs' columns, in queue order, without ORM
+    objects (half the cost for 10,000 rows). Each row must have its own ``position``."""
+    if not rows:
+        return []
+    table = Job.__table__
+    assert isinstance(table, Table)
+    # Sorting here is cheaper than sort_by_parameter_order, which makes SQLite insert the
+    # rows one statement at a time.
+    inserted = session.execute(insert(table).returning(*table.c), rows)
+    return sorted(inserted, key=lambda row: row.position)
 
 
 def download_ids_by_job(session: Session, job_ids: Iterable[int]) -> dict[int, list[int]]:
@@ -212,7 +226,7 @@ class QueueService:
                                      "link; use a new key for a new request.")
             return Enqueued(job, download_ids_by_job(session, [job.id])[job.id], created=False)
 
-    def enqueue_batch(self, owner: User, request: BatchRequest) -> list[Job]:
+    def enqueue_batch(self, owner: User, request: BatchRequest) -> list[Row[Any]]:
         with self.db.session() as session:
             refuse_over_queue_cap(session, self.settings, owner, adding=len(request.urls))
             first = next_position(session)
@@ -221,9 +235,8 @@ class QueueService:
                                    request.paused, request.options.as_dict(), first + index,
                                    rules, not_before=request.not_before)
                     for index, url in enumerate(request.urls)]
-            jobs = insert_jobs(session, rows)
-            events = added_events(session, jobs)
-        self._after([], events)
+            jobs = insert_job_rows(session, rows)
+        self._after([], added_row_events(jobs))
         return jobs
 
     # -- reading ---------------------------------------------------------------------

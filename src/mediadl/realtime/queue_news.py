@@ -7,9 +7,10 @@ after the commit, so a client never hears of a change that was rolled back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import Row, inspect
 from sqlalchemy.orm import Session
 
 from mediadl.db.models import Job, User
@@ -94,11 +95,19 @@ def resync_for(user: User) -> Event:
     return resync(None if user.is_admin else user.id)
 
 
-def _resyncs(jobs: Iterable[Job]) -> list[Event]:
+def _resyncs(jobs: Iterable[Job | Row[Any]]) -> list[Event]:
     owners = sorted({job.owner_id for job in jobs})
     if len(owners) > MAX_ITEM_EVENTS:
         return [resync(None)]
     return [resync(owner) for owner in owners]
+
+
+def added_row_events(rows: Sequence[Row[Any]]) -> list[Event]:
+    """Events for jobs a bulk insert created (``insert_job_rows``)."""
+    if len(rows) > MAX_ITEM_EVENTS:
+        return _resyncs(rows)
+    return [queue_updated("added", job_out(row, []).model_dump(mode="json"), row.owner_id, None)
+            for row in rows]
 
 
 def added_events(session: Session, jobs: Iterable[Job]) -> list[Event]:

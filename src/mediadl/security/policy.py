@@ -3,6 +3,7 @@ guard of a job process."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 from collections.abc import Iterator
@@ -24,7 +25,12 @@ def outbound_policy(settings: Settings) -> OutboundPolicy | None:
     """The policy engines run under, or None when private networks are allowed."""
     if settings.allow_private_networks:
         return None
-    return OutboundPolicy.from_strings(settings.security.allowed_networks)
+    return _policy_for(tuple(settings.security.allowed_networks))
+
+
+@functools.lru_cache(maxsize=16)
+def _policy_for(allowed_networks: tuple[str, ...]) -> OutboundPolicy:
+    return OutboundPolicy.from_strings(allowed_networks)
 
 
 def refuse_unsafe_url(settings: Settings, url: str) -> None:

@@ -114,14 +114,6 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    @property
-    def percent(self) -> float | None:
-        if self.status == "completed":
-            return 100.0
-        if not self.total_bytes:
-            return None
-        return round(min(100.0, 100.0 * self.downloaded_bytes / self.total_bytes), 1)
-
 
 class Download(Base):
     """One file in the library."""
