@@ -51,14 +51,20 @@ def fake_aria2c(tmp_path, monkeypatch):
 
 
 def test_under_the_guard_aria2c_is_not_started(site, fixture_media, tmp_path, fake_aria2c):
-    assert aria2.wanted(FetchOptions(), tmp_path / "x.part")
+    assert aria2.wanted(FetchOptions(use_aria2c=True), tmp_path / "x.part")
     with guarded(LOOPBACK):
-        events = fetch(site.url("/files/big.bin"), tmp_path / "job")
+        events = fetch(site.url("/files/big.bin"), tmp_path / "job",
+                       FetchOptions(retries=1, use_aria2c=True))
     assert digest_of(events) == fixture_media.digest("big.bin")
 
 
+def test_aria2c_is_off_unless_asked_for(tmp_path, fake_aria2c):
+    assert not aria2.wanted(FetchOptions(), tmp_path / "x.part")
+
+
 def test_speed_limits_keep_the_transfer_in_python(tmp_path, fake_aria2c):
-    assert not aria2.wanted(FetchOptions(speed_limit_bps=1000), tmp_path / "x.part")
+    assert not aria2.wanted(FetchOptions(speed_limit_bps=1000, use_aria2c=True),
+                            tmp_path / "x.part")
     assert not aria2.wanted(FetchOptions(use_aria2c=False), tmp_path / "x.part")
 
 
@@ -75,7 +81,8 @@ def test_aria2c_command_is_an_argument_list_with_the_url_last(tmp_path):
 @pytest.mark.skipif(shutil.which("aria2c") is None, reason="aria2c is not installed")
 def test_aria2c_fetches_large_files_when_installed(site, fixture_media, tmp_path, monkeypatch):
     monkeypatch.setattr(aria2, "MIN_SIZE", 0)
-    events = fetch(site.url("/throttled/big.bin?rate=2000000"), tmp_path)
+    events = fetch(site.url("/throttled/big.bin?rate=2000000"), tmp_path,
+                   FetchOptions(retries=1, use_aria2c=True))
     assert digest_of(events) == fixture_media.digest("big.bin")
     assert [p.name for p in tmp_path.iterdir()] == ["big.bin"]
     assert [e for e in events if isinstance(e, Progress)][-1].downloaded_bytes == (

@@ -371,3 +371,39 @@ def test_prefix_hasher_can_be_abandoned_half_way(tmp_path: Path):
     hasher.abandon()
     assert not hasher.is_alive() and hasher.hashed <= MIB // 2
     os.close(fd)
+
+
+def test_prefix_hasher_hands_what_it_hashed_to_the_disk_in_order(tmp_path: Path, monkeypatch):
+    import itertools
+    import os
+
+    from mediadl.engines.http import hashing
+
+    started: list[tuple[int, int]] = []
+    monkeypatch.setattr(hashing, "WRITEBACK_STEP", MIB)
+    monkeypatch.setattr(hashing, "start_writeback",
+                        lambda fd, offset, length: started.append((offset, length)))
+    data = os.urandom(5 * MIB)
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    fd = os.open(path, os.O_RDONLY)
+    hasher = hashing.PrefixHasher(fd, lambda: len(data))
+    hasher.start()
+    assert hasher.finish(len(data)) == hashlib.sha256(data).hexdigest()
+    os.close(fd)
+    assert started and started[0][0] == 0
+    assert all(a + n == b for (a, n), (b, _) in itertools.pairwise(started))
+    assert sum(length for _, length in started) >= 4 * MIB
+
+
+def test_writeback_of_a_real_file_never_fails(tmp_path: Path):
+    import os
+
+    from mediadl.engines.http.hashing import start_writeback
+
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * MIB)
+    fd = os.open(path, os.O_RDONLY)
+    start_writeback(fd, 0, MIB)
+    os.close(fd)
+    start_writeback(fd, 0, MIB)  # a closed descriptor: still quiet

@@ -112,8 +112,8 @@ class DownloadSettings(BaseModel):
                              "limit.")
     global_speed_limit: int = Field(
         0, ge=0, description="Bytes/s all downloads together may take; 0 = no limit.")
-    use_aria2c: bool = Field(True, description="Let aria2c fetch large direct files when it "
-                                               "is installed (never required).")
+    use_aria2c: bool = Field(False, description="Let aria2c fetch large direct files when it "
+                                                "is installed (slower end to end: see ADR 0007).")
 
 
 class LogSettings(BaseModel):

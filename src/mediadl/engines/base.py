@@ -55,7 +55,7 @@ class FetchOptions(BaseModel):
     speed_limit_bps: int | None = Field(None, ge=1)
     global_speed_limit_bps: int | None = Field(None, ge=1)
     shared_state_dir: Path | None = None
-    use_aria2c: bool = True
+    use_aria2c: bool = False
     # Per platform, decided by the server (an admin's platform settings), never by a request:
     # the platform's name, a per-job copy of its cookies.txt, its proxy and the least time
     # between two requests to it.

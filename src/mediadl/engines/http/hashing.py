@@ -6,10 +6,17 @@ connection writes in order, so the hash is ready moments after the last byte; wi
 connections the front of the file completes first and the rest is hashed as the gaps
 close. The digest travels with the file (``FileWritten.metadata["sha256"]``), and an
 announced sha-256 is checked against it without reading the file again.
+
+What it has hashed it also hands to the disk (``sync_file_range``, which only starts the
+writeback): the library makes every file durable with an fsync before it records it, and a
+gigabyte of dirty pages left for that moment cost about half a second after the last byte.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import hashlib
 import os
 import threading
@@ -18,6 +25,30 @@ from collections.abc import Callable
 ALGORITHM = "sha256"
 READ_SIZE = 4 * 1024 * 1024
 POLL_SECONDS = 0.05
+WRITEBACK_STEP = 32 * 1024 * 1024
+SYNC_FILE_RANGE_WRITE = 2
+
+
+def _load_sync_file_range() -> Callable[[int, int, int, int], int] | None:
+    """Linux's sync_file_range, when the C library has it (loaded once, in the template)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        function = libc.sync_file_range
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_longlong, ctypes.c_longlong, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function  # type: ignore[no-any-return]
+
+
+SYNC_FILE_RANGE = _load_sync_file_range()
+
+
+def start_writeback(fd: int, offset: int, length: int) -> None:
+    """Ask the kernel to start writing this range to disk now; never waits, never fails."""
+    if SYNC_FILE_RANGE is not None and length > 0:
+        with contextlib.suppress(OSError, ctypes.ArgumentError):
+            SYNC_FILE_RANGE(fd, offset, length, SYNC_FILE_RANGE_WRITE)
 
 
 class PrefixHasher(threading.Thread):
@@ -27,6 +58,7 @@ class PrefixHasher(threading.Thread):
         super().__init__(name="http-hash", daemon=True)
         self.fd, self.written = fd, written
         self.hashed = 0
+        self._written_back = 0
         self._digest = hashlib.new(ALGORITHM)
         self._more = threading.Event()
         self._last: int | None = None  # the file's size, once it is complete
@@ -63,3 +95,6 @@ class PrefixHasher(threading.Thread):
                 raise OSError("the file is shorter than what was written to it")
             self._digest.update(chunk)
             self.hashed += len(chunk)
+            if self.hashed - self._written_back >= WRITEBACK_STEP:
+                start_writeback(self.fd, self._written_back, self.hashed - self._written_back)
+                self._written_back = self.hashed
