@@ -10,8 +10,10 @@ from mediadl.jobs.states import COMPLETED
 from mediadl.queue.schemas import JobOut, ProgressOut
 from mediadl.realtime.messages import percent_of
 
-# A job as the ORM loads it, or as a bulk insert returns its columns (``jobs_inserted``).
-JobFields = Job | Row[Any]
+# A job's columns as a bulk insert returns them (``insert_job_rows``).
+JobRow = Row[*tuple[Any, ...]]
+# A job as the ORM loads it, or as a row of its columns.
+JobFields = Job | JobRow
 
 
 def job_out(job: JobFields, download_ids: list[int]) -> JobOut:

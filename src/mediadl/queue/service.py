@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, Table, delete, func, insert, or_, select, update
+from sqlalchemy import Select, Table, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ from mediadl.platforms.archive import linked_downloads
 from mediadl.platforms.routing import Route
 from mediadl.platforms.rules import PlatformRules
 from mediadl.queue.schemas import BatchRequest, BulkRequest, EnqueueRequest, JobPatch
+from mediadl.queue.serialize import JobRow
 from mediadl.realtime.events import Event
 from mediadl.realtime.queue_news import QueueNews, added_events, added_row_events, resync_for
 from mediadl.security.policy import refuse_unsafe_url
@@ -132,7 +133,7 @@ def insert_jobs(session: Session, rows: list[dict[str, Any]]) -> list[Job]:
     return list(session.scalars(insert(Job).returning(Job), rows))
 
 
-def insert_job_rows(session: Session, rows: list[dict[str, Any]]) -> list[Row[Any]]:
+def insert_job_rows(session: Session, rows: list[dict[str, Any]]) -> list[JobRow]:
     """``insert_jobs`` for big batches: the new jobs' columns, in queue order, without ORM
     objects (half the cost for 10,000 rows). Each row must have its own ``position``."""
     if not rows:
@@ -142,7 +143,7 @@ def insert_job_rows(session: Session, rows: list[dict[str, Any]]) -> list[Row[An
     # Sorting here is cheaper than sort_by_parameter_order, which makes SQLite insert the
     # rows one statement at a time.
     inserted = session.execute(insert(table).returning(*table.c), rows)
-    return sorted(inserted, key=lambda row: row.position)
+    return sorted(inserted.all(), key=lambda row: row.position)
 
 
 def download_ids_by_job(session: Session, job_ids: Iterable[int]) -> dict[int, list[int]]:
@@ -226,7 +227,7 @@ class QueueService:
                                      "link; use a new key for a new request.")
             return Enqueued(job, download_ids_by_job(session, [job.id])[job.id], created=False)
 
-    def enqueue_batch(self, owner: User, request: BatchRequest) -> list[Row[Any]]:
+    def enqueue_batch(self, owner: User, request: BatchRequest) -> list[JobRow]:
         with self.db.session() as session:
             refuse_over_queue_cap(session, self.settings, owner, adding=len(request.urls))
             first = next_position(session)

@@ -8,14 +8,13 @@ after the commit, so a client never hears of a change that was rolled back.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
-from sqlalchemy import Row, inspect
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from mediadl.db.models import Job, User
 from mediadl.jobs.states import CANCELED, COMPLETED, FAILED, PAUSED, QUEUED, RUNNING
-from mediadl.queue.serialize import job_out
+from mediadl.queue.serialize import JobRow, job_out
 from mediadl.realtime.events import Event
 from mediadl.realtime.messages import QueueAction, queue_updated, resync
 
@@ -95,14 +94,14 @@ def resync_for(user: User) -> Event:
     return resync(None if user.is_admin else user.id)
 
 
-def _resyncs(jobs: Iterable[Job | Row[Any]]) -> list[Event]:
+def _resyncs(jobs: Iterable[Job | JobRow]) -> list[Event]:
     owners = sorted({job.owner_id for job in jobs})
     if len(owners) > MAX_ITEM_EVENTS:
         return [resync(None)]
     return [resync(owner) for owner in owners]
 
 
-def added_row_events(rows: Sequence[Row[Any]]) -> list[Event]:
+def added_row_events(rows: Sequence[JobRow]) -> list[Event]:
     """Events for jobs a bulk insert created (``insert_job_rows``)."""
     if len(rows) > MAX_ITEM_EVENTS:
         return _resyncs(rows)
