@@ -28,6 +28,9 @@ from mediadl.db.models.platforms import PlatformSetting, PlatformStatus
 from mediadl.jobs.states import RUNNING
 from mediadl.platforms.status import GENERIC, SITE_PREFIX, TAIL_PREFIX
 
+# A moment, or a bound parameter standing for one: the claim statement is built once.
+Moment = datetime | ColumnElement[datetime]
+
 # Platforms whose links go to many unrelated sites: their ``max_concurrent_jobs`` holds per
 # site, so a slow forum does not hold back another, and no site gets more than the limit.
 PER_SITE_PLATFORMS = (GENERIC, "forum", "imagehost")
@@ -40,7 +43,7 @@ def disabled_platforms() -> Select[str]:
     return select(PlatformSetting.name).where(PlatformSetting.enabled == false())
 
 
-def throttled_platforms(now: datetime) -> Select[str]:
+def throttled_platforms(now: Moment) -> Select[str]:
     return select(PlatformStatus.name).where(PlatformStatus.throttled_until > now)
 
 
@@ -70,11 +73,11 @@ def busy_site_of_job() -> ColumnElement[bool]:
                 tuple_(Job.platform, Job.site).in_(busy_sites))
 
 
-def blocked_platforms(now: datetime) -> CompoundSelect:
+def blocked_platforms(now: Moment) -> CompoundSelect:
     return union(disabled_platforms(), throttled_platforms(now), busy_platforms())
 
 
-def throttled_site_of_job(now: datetime) -> ColumnElement[bool]:
+def throttled_site_of_job(now: Moment) -> ColumnElement[bool]:
     """True for a generic job whose link's host (or a parent domain of it) is throttled.
 
     Correlated with the job being claimed; it looks only at throttled status rows (an
