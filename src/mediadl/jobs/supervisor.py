@@ -20,7 +20,7 @@ from mediadl.db.session import Database
 from mediadl.jobs import leases
 from mediadl.jobs.local import LocalExecutor, RunningJob
 from mediadl.jobs.runner import job_dir_for, retry_policy
-from mediadl.jobs.states import ACTIVE_STATUSES, RUNNING
+from mediadl.jobs.states import ACTIVE_STATUSES, COMPLETED, FAILED, QUEUED, RUNNING
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 IDLE_PROCESS_SECONDS = 30.0
 
 JobListener = Callable[[int, tuple[Any, ...]], None]
+# Outcomes after which the job process itself removed its folder (completed, failed) or
+# kept it for the next attempt (queued): no need to ask the database what became of it.
+SETTLED_BY_THE_JOB = frozenset({COMPLETED, FAILED, QUEUED})
 
 
 class JobSupervisor:
@@ -140,7 +143,8 @@ class JobSupervisor:
         try:
             if not job.reported_done:
                 self._handle_unfinished(job)
-            self._cleanup_if_finished(job.job_id)
+            if job.final_status not in SETTLED_BY_THE_JOB:
+                self._cleanup_if_finished(job.job_id)
             self._listener(job.job_id, ("exited", job.exitcode))
         finally:
             exited = self._exited.pop(job.job_id, None)
