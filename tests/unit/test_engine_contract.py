@@ -57,6 +57,21 @@ def test_engine_has_probe_and_fetch(engine):
     assert callable(engine.probe) and callable(engine.fetch)
 
 
+@pytest.mark.parametrize("name", [engine.name for engine in registry.ENGINES
+                                  if hasattr(engine, "probe_for_job")])
+def test_a_probe_for_a_job_needs_no_network_and_fits_the_examples(name: str):
+    """``probe_for_job`` is optional; where there is one, it answers from the link alone
+    (the outbound guard here refuses every connection) and names the link it was given."""
+    probe_for_job = registry.engine_named(name).probe_for_job  # type: ignore[attr-defined]
+    from mediadl.security.addresses import OutboundPolicy
+    from mediadl.security.outbound import guarded
+
+    with guarded(OutboundPolicy(())):
+        for url in registry.engine_named(name).examples:
+            probe = probe_for_job(url)
+            assert probe is None or (probe.url == url and probe.kind and probe.title), url
+
+
 def test_catch_all_ytdlp_engine_is_last():
     assert registry.ENGINES[-1].name == "ytdlp"
 

@@ -1,5 +1,9 @@
 """The engine contract. Engines turn a URL into metadata (``probe``) and files (``fetch``).
 
+An engine may also have ``probe_for_job(url) -> ProbeResult | None``: what a job needs to
+know before its fetch, without a request when the link alone tells it (``http``: a link
+that names a media file). None means: probe the usual way.
+
 Engines never touch the database, the queue or sockets: they emit events and the job layer
 turns those into rows and messages. They import nothing of the app, so this module is
 self-contained (its own error type, its own option model).

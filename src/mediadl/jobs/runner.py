@@ -123,7 +123,12 @@ class JobRun:
 
     def _probe(self, job: Job, engine: Engine, options: Any) -> tuple[ProbeResult, Engine]:
         """The engine's probe, or the platform's fallback engine's when the first finds
-        nothing it can read (a page of images is no video page)."""
+        nothing it can read (a page of images is no video page). An engine may know a job's
+        link well enough without a request (``probe_for_job``, optional)."""
+        for_job = getattr(engine, "probe_for_job", None)
+        known = for_job(job.url) if for_job is not None else None
+        if known is not None:
+            return known, engine
         probe, used = probe_with_fallback(job.platform, engine, job.url, options)
         if used is not engine:
             with self.db.session() as session:

@@ -37,7 +37,7 @@ from mediadl.engines.http.naming import (
     url_extension,
 )
 from mediadl.engines.http.options import transfer_request
-from mediadl.engines.http.probe import inspect, probe_result
+from mediadl.engines.http.probe import inspect, probe_from_link, probe_result
 from mediadl.engines.http.remote import RemoteFile
 from mediadl.engines.http.transfer import TransferResult, TransferStatus, download
 from mediadl.engines.ratelimit import wait_for_turn
@@ -71,6 +71,13 @@ class HttpEngine:
         if is_web_page(remote.content_type):
             return YtdlpEngine().probe(url, options)
         return probe_result(url, remote)
+
+    def probe_for_job(self, url: str) -> ProbeResult | None:
+        """The probe of a job, without a request when the link names a media file (see
+        ``probe_from_link``); None means: probe the usual way."""
+        if any(pattern.match(url) for pattern in self.url_patterns):
+            return probe_from_link(url)
+        return None
 
     def fetch(self, url: str, dest: Path, options: FetchOptions, emit: Emit) -> None:
         if needs_processing(options, url_extension(url)):

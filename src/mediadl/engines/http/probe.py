@@ -50,3 +50,13 @@ def probe_result(url: str, remote: RemoteFile) -> ProbeResult:
             ("content_type", remote.content_type), ("size", remote.size),
             ("resumable", remote.ranges)) if value is not None},
     )
+
+
+def probe_from_link(url: str) -> ProbeResult:
+    """What a link that names a media file says by itself. A job needs no request for it:
+    its transfer's first answer brings the real name, the size, and the news when the
+    link is a web page after all (the job then goes to yt-dlp)."""
+    name = file_name(url, None, None)
+    kind = kind_for(split_name(name)[1])
+    return ProbeResult(url=url, kind=kind, title=title_for(name), source=urlsplit(url).hostname,
+                       qualities=["best", "audio"] if kind == "video" else ["best"])

@@ -1,0 +1,35 @@
+"""A job for a link that names a media file asks the server once: the transfer's first
+answer is its probe. A link that only looks like a file still ends in the right file."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import wait_for_job
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def _run(client, headers, url: str) -> dict:
+    answer = client.post("/api/v1/queue", json={"url": url}, headers=headers)
+    assert answer.status_code == 201, answer.text
+    return wait_for_job(client, headers, answer.json()["id"])
+
+
+def test_a_direct_file_job_makes_one_request(live_client, live_login, site):
+    headers = live_login()
+    site.clear_log()
+    job = _run(live_client, headers, site.url("/files/image.jpg?n=direct-once"))
+    assert job["status"] == "completed", job
+    assert (job["engine"], job["kind"], job["title"]) == ("http", "image", "image")
+    assert [r.method for r in site.requests_to("/files/image.jpg")] == ["GET"]
+
+
+def test_a_web_page_behind_a_file_link_goes_to_yt_dlp(live_client, live_login, site):
+    headers = live_login()
+    job = _run(live_client, headers, site.url("/page/clip.mp4"))
+    assert job["status"] == "completed", job
+    download = live_client.get(f"/api/v1/downloads/{job['download_ids'][0]}",
+                               headers=headers).json()
+    assert download["filename"].endswith(".mp4") and download["kind"] == "video"
+    assert any(r.path.startswith("/files/video.mp4") for r in site.requests)
