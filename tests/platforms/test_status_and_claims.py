@@ -74,7 +74,26 @@ def test_a_rate_limit_throttles_and_grows_and_a_success_eases_it(database, setti
     assert state_of(row, settings, second + timedelta(seconds=1)) == "warning"  # 2 failures
     with database.session() as session:
         record_success(session, "instagram", now)
-    assert status_of(database, "instagram").throttle_level == 1
+    row = status_of(database, "instagram")
+    assert (row.throttle_level, row.throttled_until) == (1, second)
+    with database.session() as session:
+        record_success(session, "instagram", now)
+    row = status_of(database, "instagram")
+    assert (row.throttle_level, row.throttled_until, row.throttle_reason) == (0, None, None)
+    assert (row.success_total, row.error_count) == (2, 0)
+
+
+def test_a_success_eases_the_site_of_a_generic_link(database, settings):
+    now = utcnow()
+    with database.session() as session:
+        until = record_failure(session, settings, "generic", Failure("HTTP Error 429"), now,
+                               "cdn.example.org")
+    assert status_of(database, "generic:cdn.example.org").throttled_until == until
+    with database.session() as session:
+        record_success(session, "generic", now, "cdn.example.org")
+    site = status_of(database, "generic:cdn.example.org")
+    assert (site.throttle_level, site.throttled_until) == (0, None)
+    assert status_of(database, "generic").success_total == 1
 
 
 def test_throttled_again_and_again_is_an_error(database, settings):

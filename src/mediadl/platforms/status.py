@@ -15,13 +15,14 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql import ColumnElement
 
 from mediadl.core.settings import Settings
 from mediadl.db.models.platforms import PlatformStatus
+from mediadl.db.session import affected_rows
 from mediadl.platforms.ratelimits import is_rate_limited, throttled_until
 
 State = Literal["ok", "warning", "error"]
@@ -118,23 +119,27 @@ def active_throttle(session: Session, platform: str, host: str | None,
 def record_success(session: Session, name: str, now: datetime,
                    host: str | None = None) -> None:
     """A success ends an error streak and eases the throttle one step (of the site, for
-    a generic link)."""
-    row = status_row(session, name)
-    row.last_success_at = now
-    row.success_total += 1
-    row.error_count = 0
-    _ease(row)
+    a generic link). Every finished job comes here: plain UPDATEs, no rows loaded."""
+    counted = session.execute(
+        update(PlatformStatus).where(PlatformStatus.name == name)
+        .values(last_success_at=now, success_total=PlatformStatus.success_total + 1,
+                error_count=0, **_eased()))
+    if not affected_rows(counted):
+        row = status_row(session, name)  # the platform's first job
+        row.last_success_at, row.success_total, row.error_count = now, 1, 0
     site = throttle_name(name, host)
     if site != name:
-        site_row = session.get(PlatformStatus, site)
-        if site_row is not None:
-            _ease(site_row)
+        session.execute(update(PlatformStatus).where(PlatformStatus.name == site)
+                        .values(**_eased()))
 
 
-def _ease(row: PlatformStatus) -> None:
-    row.throttle_level = max(0, row.throttle_level - 1)
-    if row.throttle_level == 0:
-        row.throttled_until, row.throttle_reason = None, None
+def _eased() -> dict[str, ColumnElement[object]]:
+    """The throttle one step lower; at level zero it is over."""
+    level = PlatformStatus.throttle_level
+    ends = level <= 1
+    return {"throttle_level": case((level > 0, level - 1), else_=0),
+            "throttled_until": case((ends, None), else_=PlatformStatus.throttled_until),
+            "throttle_reason": case((ends, None), else_=PlatformStatus.throttle_reason)}
 
 
 def record_failure(session: Session, settings: Settings, name: str, failure: Failure,
