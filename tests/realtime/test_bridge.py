@@ -127,10 +127,24 @@ def test_a_new_title_from_the_engine_is_announced(database, bridge, collector, o
     _set_status(database, job_id, "running")
     with database.session() as session:
         session.execute(update(Job).where(Job.id == job_id).values(title="Real title"))
-    bridge(job_id, ("started", "Real title", None))
+    bridge(job_id, ("started", "Real title", None, "video", "cdn.example.org"))
     events = collector.until(lambda e: e.type == "queue_updated"
                              and e.data["item"]["title"] == "Real title")
     assert events[-1].data["previous_status"] == "running"
+    item = events[-1].data["item"]
+    assert (item["id"], item["kind"], item["source"]) == (job_id, "video", "cdn.example.org")
+
+
+def test_the_same_title_again_is_not_news(database, bridge, collector, owner):
+    job_id = _job(database, owner, title="Clip")
+    bridge(job_id, ("claimed",))
+    collector.until(_is("queue_updated", "started"))
+    bridge(job_id, ("started", "Clip", None, "video", None))
+    _set_status(database, job_id, "queued")  # back in the queue for another attempt
+    bridge(job_id, ("exited", 0))
+    events = collector.until(_is("queue_updated", "added"))
+    assert [e.data["action"] for e in events if e.type == "queue_updated"] == [
+        "started", "added"]
 
 
 @pytest.mark.parametrize(("status", "action", "popup"), [

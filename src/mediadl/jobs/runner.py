@@ -267,7 +267,8 @@ class _EventSink:
         if event.title and event.title != self.job.title:
             with self.run.db.session() as session:
                 session.execute(fenced(self.job.id, self.run.token).values(title=event.title))
-        self.run.report(("started", event.title, event.total_bytes))
+        self.run.report(("started", event.title, event.total_bytes, self.job.kind,
+                         self.job.source))
 
     def _on_progress(self, event: Progress) -> None:
         progress = self._accumulator.add(event)

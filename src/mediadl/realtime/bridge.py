@@ -48,6 +48,7 @@ class _JobInfo:
     owner_id: int
     parent_id: int | None
     title: str | None
+    item: dict[str, Any]  # the job as last announced
 
 
 class _Inbox:
@@ -139,11 +140,18 @@ class JobEventBridge:
         self.hub.publish(download_progress(job_id, info.owner_id, done, total, speed, eta))
 
     def _on_started(self, job_id: int, message: Message) -> None:
-        """The engine has a title now; tell clients if it is news."""
+        """The engine has a title now; tell clients if it is news. The job was announced
+        moments ago; what changed since (title, kind, source) came with the message, so
+        the row need not be read again."""
         info = self._jobs.get(job_id)
-        title = message[1] if len(message) > 1 else None
-        if info is None or (title and title != info.title):
+        _, title, _size, kind, source = (*message, None, None, None, None)[:5]
+        if info is None:
             self._announce(job_id, "started", previous=RUNNING)
+        elif title and title != info.title:
+            news = {"title": title, "kind": kind or info.item.get("kind"),
+                    "source": source or info.item.get("source")}
+            info.title, info.item = title, {**info.item, **news}
+            self.hub.publish(queue_updated("started", info.item, info.owner_id, RUNNING))
 
     def _on_expanded(self, job_id: int, added: int) -> None:
         info = self._info(job_id)
@@ -170,7 +178,7 @@ class JobEventBridge:
         job, item = self._load(job_id)
         if job is None:
             return None
-        self._jobs[job_id] = _JobInfo(job.owner_id, job.parent_id, job.title)
+        self._jobs[job_id] = _JobInfo(job.owner_id, job.parent_id, job.title, item)
         self.hub.publish(queue_updated(action, item, job.owner_id, previous))
         return job
 
@@ -206,10 +214,10 @@ class JobEventBridge:
     # -- job rows --------------------------------------------------------------------
     def _info(self, job_id: int) -> _JobInfo | None:
         if job_id not in self._jobs:
-            job, _ = self._load(job_id)
+            job, item = self._load(job_id)
             if job is None:
                 return None
-            self._jobs[job_id] = _JobInfo(job.owner_id, job.parent_id, job.title)
+            self._jobs[job_id] = _JobInfo(job.owner_id, job.parent_id, job.title, item)
         return self._jobs[job_id]
 
     def _load(self, job_id: int) -> tuple[Job | None, dict[str, Any]]:
