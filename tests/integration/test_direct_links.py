@@ -33,3 +33,11 @@ def test_a_web_page_behind_a_file_link_goes_to_yt_dlp(live_client, live_login, s
                                headers=headers).json()
     assert download["filename"].endswith(".mp4") and download["kind"] == "video"
     assert any(r.path.startswith("/files/video.mp4") for r in site.requests)
+
+
+def test_what_the_link_says_is_kept_when_the_download_fails(live_client, live_login, site):
+    headers = live_login()
+    job = _run(live_client, headers, site.url("/files/missing-clip.mp4"))
+    assert job["status"] == "failed", job
+    assert (job["kind"], job["title"]) == ("video", "missing-clip")
+    assert "404" in (job["error"] or "") or "not found" in (job["error"] or "").lower()

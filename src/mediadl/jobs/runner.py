@@ -11,7 +11,7 @@ import logging
 import shutil
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,7 @@ from mediadl.jobs.options import fetch_options_for
 from mediadl.jobs.progress import ProgressAccumulator, Throttle
 from mediadl.jobs.retry import RetryPolicy
 from mediadl.jobs.states import COMPLETED, FAILED, QUEUED, RUNNING
-from mediadl.library.ingest import ingest_file, prepare_file
+from mediadl.library.ingest import PreparedFile, ingest_file, prepare_file
 from mediadl.library.storage import remove_quietly
 from mediadl.media.urls import validate_media_url
 from mediadl.platforms import archive
@@ -80,6 +80,9 @@ class JobRun:
     job_id: int
     token: str
     report: Report
+    # What a probe without a request found: written with the job's next write, so a small
+    # file costs one transaction less (``pending_values``).
+    unrecorded: dict[str, Any] = field(default_factory=dict)
 
     def execute(self) -> str | None:
         """Run the job; returns its final status, or None when the lease was not ours."""
@@ -112,40 +115,55 @@ class JobRun:
             options = fetch_options_for(job, self.settings, setup)
             engine = engine_named(job.engine)
             if job.kind is None:
-                probe, engine = self._probe(job, engine, options)
+                probe, engine, asked = self._probe(job, engine, options)
                 if probe.is_collection:
                     return self._expand(job, probe)
-                self._record_probe(job, probe)
+                self._record_probe(job, probe, write_now=asked)
             existing = self._archived(job)
             if existing is not None:
                 return self._skip(job, existing)
             return self._fetch(job, engine, options)
 
-    def _probe(self, job: Job, engine: Engine, options: Any) -> tuple[ProbeResult, Engine]:
+    def _probe(self, job: Job, engine: Engine,
+               options: Any) -> tuple[ProbeResult, Engine, bool]:
         """The engine's probe, or the platform's fallback engine's when the first finds
         nothing it can read (a page of images is no video page). An engine may know a job's
         link well enough without a request (``probe_for_job``, optional)."""
         for_job = getattr(engine, "probe_for_job", None)
         known = for_job(job.url) if for_job is not None else None
         if known is not None:
-            return known, engine
+            return known, engine, False
         probe, used = probe_with_fallback(job.platform, engine, job.url, options)
         if used is not engine:
             with self.db.session() as session:
                 session.execute(fenced(job.id, self.token).values(engine=used.name))
             job.engine = used.name
-        return probe, used
+        return probe, used, True
 
-    def _record_probe(self, job: Job, probe: ProbeResult) -> None:
+    def _record_probe(self, job: Job, probe: ProbeResult, write_now: bool) -> None:
+        """A probe that took a request is written at once (a slow download shows its title
+        meanwhile); one from the link alone goes with the job's next write."""
         key = item_key(job, probe)  # the item's key in the download archive
-        with self.db.session() as session:
-            session.execute(fenced(job.id, self.token).values(
-                kind=probe.kind, title=probe.title or job.title,
-                source=probe.source or job.source, entry_key=key))
+        values = {"kind": probe.kind, "title": probe.title or job.title,
+                  "source": probe.source or job.source, "entry_key": key}
+        if write_now:
+            with self.db.session() as session:
+                session.execute(fenced(job.id, self.token).values(**values))
+        else:
+            self.unrecorded.update(values)
         job.kind = probe.kind
         job.title = probe.title or job.title
         job.source = probe.source or job.source
         job.entry_key = key
+
+    def pending_values(self) -> dict[str, Any]:
+        """What is still to be written about the job; cleared once a write committed
+        (``written``)."""
+        return dict(self.unrecorded)
+
+    def written(self, values: dict[str, Any]) -> None:
+        for key in values:
+            self.unrecorded.pop(key, None)
 
     def _archived(self, job: Job) -> int | None:
         with self.db.read() as session:
@@ -197,9 +215,9 @@ class JobRun:
     def _complete(self, job: Job, values: dict[str, Any], download_id: int | None = None,
                   skipped: bool = False) -> str | None:
         now = utcnow()
-        completed = {"status": COMPLETED, "finished_at": now, "error": None,
-                     "lease_owner": None, "lease_expires_at": None, "speed_bps": None,
-                     "eta_s": 0, "not_before": None, **values}
+        completed = {**self.pending_values(), "status": COMPLETED, "finished_at": now,
+                     "error": None, "lease_owner": None, "lease_expires_at": None,
+                     "speed_bps": None, "eta_s": 0, "not_before": None, **values}
         with self.db.session() as session:
             done = affected_rows(session.execute(fenced(job.id, self.token).values(**completed)))
             if done:
@@ -213,6 +231,7 @@ class JobRun:
         message = _one_line(message)
         now = utcnow()
         with self.db.session() as session:
+            self._write_pending(session, job)
             throttled_until = on_failure(session, self.settings, job, message, retry_after, now)
             if throttled_until is not None:
                 status = self._wait_for_platform(session, job, message, throttled_until)
@@ -228,6 +247,12 @@ class JobRun:
             shutil.rmtree(job_dir_for(self.settings, job.id), ignore_errors=True)
         log.info("job %s: %s (%s)", job.id, status, message)
         return status
+
+    def _write_pending(self, session: Session, job: Job) -> None:
+        pending = self.pending_values()
+        if pending:
+            session.execute(fenced(job.id, self.token).values(**pending))
+            self.written(pending)
 
     def _wait_for_platform(self, session: Session, job: Job, message: str,
                            until: datetime) -> str | None:
@@ -265,8 +290,11 @@ class _EventSink:
 
     def _on_started(self, event: Started) -> None:
         if event.title and event.title != self.job.title:
+            values = {**self.run.pending_values(), "title": event.title}
             with self.run.db.session() as session:
-                session.execute(fenced(self.job.id, self.run.token).values(title=event.title))
+                session.execute(fenced(self.job.id, self.run.token).values(**values))
+            self.run.written(values)
+            self.job.title = event.title
         self.run.report(("started", event.title, event.total_bytes, self.job.kind,
                          self.job.source))
 
@@ -283,22 +311,31 @@ class _EventSink:
         # The slow part first, outside the transaction: SQLite has one write lock.
         prepared = prepare_file(self.run.settings, event, self.job_dir)
         with self.run.db.session() as session:
-            self._assert_lease(session)
-            same = archive.same_file_in_library(session, self.job.owner_id, prepared.sha256,
-                                                prepared.size)
-            if same is not None and same.job_id != self.job.id:
-                remove_quietly(prepared.path)
-                self.duplicates.append(same.id)
-                return
-            download = ingest_file(session, self.run.settings, self.job, event, prepared)
-            download_id = download.id
-        self.download_ids.append(download_id)
-        self.run.report(("file", download_id))
+            written = self._hold_lease(session)
+            download_id = self._record_file(session, event, prepared)
+        self.run.written(written)
+        if download_id is not None:
+            self.download_ids.append(download_id)
+            self.run.report(("file", download_id))
 
-    def _assert_lease(self, session: Session) -> None:
-        holder = session.scalar(select(Job.lease_owner).where(Job.id == self.job.id))
-        if holder != self.run.token:
+    def _hold_lease(self, session: Session) -> dict[str, Any]:
+        """Fails unless the job is still ours; writes what was left to write about it."""
+        values = self.run.pending_values() or {"updated_at": utcnow()}
+        if not affected_rows(session.execute(
+                fenced(self.job.id, self.run.token).values(**values))):
             raise EngineError("This job was taken over by another worker.", transient=False)
+        return values
+
+    def _record_file(self, session: Session, event: FileWritten,
+                     prepared: PreparedFile) -> int | None:
+        """The new download's id; None when the library has these bytes already."""
+        same = archive.same_file_in_library(session, self.job.owner_id, prepared.sha256,
+                                            prepared.size)
+        if same is not None and same.job_id != self.job.id:
+            remove_quietly(prepared.path)
+            self.duplicates.append(same.id)
+            return None
+        return ingest_file(session, self.run.settings, self.job, event, prepared).id
 
 
 @dataclass(frozen=True)
