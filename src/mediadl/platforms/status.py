@@ -10,12 +10,13 @@ else ``generic~<last characters>``). The ``generic`` row itself keeps the health
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import Update, bindparam, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql import ColumnElement
@@ -120,17 +121,27 @@ def record_success(session: Session, name: str, now: datetime,
                    host: str | None = None) -> None:
     """A success ends an error streak and eases the throttle one step (of the site, for
     a generic link). Every finished job comes here: plain UPDATEs, no rows loaded."""
-    counted = session.execute(
-        update(PlatformStatus).where(PlatformStatus.name == name)
-        .values(last_success_at=now, success_total=PlatformStatus.success_total + 1,
-                error_count=0, **_eased()))
+    counted = session.execute(_success_statement(), {"status_name": name, "success_at": now})
     if not affected_rows(counted):
         row = status_row(session, name)  # the platform's first job
         row.last_success_at, row.success_total, row.error_count = now, 1, 0
     site = throttle_name(name, host)
     if site != name:
-        session.execute(update(PlatformStatus).where(PlatformStatus.name == site)
-                        .values(**_eased()))
+        session.execute(_ease_statement(), {"status_name": site})
+
+
+@functools.cache
+def _success_statement() -> Update:
+    """Built once: building it cost a small job more than running it."""
+    return (update(PlatformStatus).where(PlatformStatus.name == bindparam("status_name"))
+            .values(last_success_at=bindparam("success_at"),
+                    success_total=PlatformStatus.success_total + 1, error_count=0, **_eased()))
+
+
+@functools.cache
+def _ease_statement() -> Update:
+    return (update(PlatformStatus).where(PlatformStatus.name == bindparam("status_name"))
+            .values(**_eased()))
 
 
 def _eased() -> dict[str, ColumnElement[object]]:
