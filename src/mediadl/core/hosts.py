@@ -1,4 +1,5 @@
-"""The site a link belongs to, as the queue counts it for per-site limits."""
+"""The host of a link, and the site it belongs to as the queue counts it for per-site
+limits."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ from urllib.parse import urlsplit
 MAX_SITE_LENGTH = 255
 
 
-def site_of(url: str) -> str:
-    """Lower-case host without a trailing dot or a leading ``www.``; "" when the link has
-    none (the queue then counts such links as one site)."""
+def host_of(url: str) -> str:
+    """The link's host in lower case, without a trailing dot; "" when it has none."""
     try:
-        host = urlsplit(url).hostname or ""
+        return (urlsplit(url).hostname or "").lower().rstrip(".")
     except ValueError:
         return ""
-    return host.lower().rstrip(".").removeprefix("www.")[:MAX_SITE_LENGTH]
+
+
+def site_of(url: str) -> str:
+    """The host without a leading ``www.``; "" when the link has none (the queue then
+    counts such links as one site)."""
+    return host_of(url).removeprefix("www.")[:MAX_SITE_LENGTH]

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mediadl.core.hosts import host_of
 from mediadl.core.settings import Settings
 from mediadl.db.models import Download, Job
 from mediadl.db.models.platforms import PlatformSetting
@@ -31,7 +32,7 @@ from mediadl.platforms import archive, threads
 from mediadl.platforms.catalog import GENERIC, platform_named
 from mediadl.platforms.configuration import config_of, cookies_of, proxy_of
 from mediadl.platforms.cookies import write_job_copy
-from mediadl.platforms.status import Failure, host_of, record_failure, record_success
+from mediadl.platforms.status import Failure, record_failure, record_success
 from mediadl.security.sealing import SealError
 
 log = logging.getLogger(__name__)

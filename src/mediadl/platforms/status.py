@@ -14,7 +14,6 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
-from urllib.parse import urlsplit
 
 from sqlalchemy import Update, bindparam, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -60,13 +59,6 @@ def status_row(session: Session, name: str) -> PlatformStatus:
         row = session.get(PlatformStatus, name, populate_existing=True)
         assert row is not None
     return row
-
-
-def host_of(url: str) -> str:
-    try:
-        return (urlsplit(url).hostname or "").lower().rstrip(".")
-    except ValueError:
-        return ""
 
 
 def _parents(host: str) -> list[str]:
