@@ -3,6 +3,8 @@ answer is its probe. A link that only looks like a file still ends in the right 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.conftest import wait_for_job
@@ -41,3 +43,23 @@ def test_what_the_link_says_is_kept_when_the_download_fails(live_client, live_lo
     assert job["status"] == "failed", job
     assert (job["kind"], job["title"]) == ("video", "missing-clip")
     assert "404" in (job["error"] or "") or "not found" in (job["error"] or "").lower()
+
+
+def test_a_long_download_shows_what_it_is_while_it_runs(live_client, live_login, site):
+    headers = live_login()
+    answer = live_client.post("/api/v1/queue", headers=headers,
+                              json={"url": site.url("/throttled/big.bin?rate=1048576")})
+    job_id = answer.json()["id"]
+
+    def seen() -> dict:
+        return live_client.get(f"/api/v1/queue/{job_id}", headers=headers).json()
+
+    job = seen()
+    for _ in range(200):
+        if job["status"] == "running" and job["progress"]["downloaded_bytes"]:
+            break
+        time.sleep(0.05)
+        job = seen()
+    assert job["status"] == "running", job
+    assert (job["kind"], job["title"], job["source"]) == ("file", "big", "127.0.0.1")
+    assert live_client.delete(f"/api/v1/queue/{job_id}", headers=headers).status_code == 204

@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 
 Report = Callable[[tuple[Any, ...]], None]
 MAX_NESTING = 3  # a channel of playlists of videos, and no deeper
+QUICK_FILE_BYTES = 4 * 1024 * 1024  # up to this size, what a job is can wait for its next write
 
 
 def job_dir_for(settings: Settings, job_id: int) -> Path:
@@ -289,12 +290,15 @@ class _EventSink:
         return self._last_total
 
     def _on_started(self, event: Started) -> None:
+        # A download that takes a while shows what it is on the queue page meanwhile; a
+        # small file's values wait for its next write, a moment later.
+        values = self.run.pending_values() if _takes_a_while(event) else {}
         if event.title and event.title != self.job.title:
-            values = {**self.run.pending_values(), "title": event.title}
+            values["title"] = self.job.title = event.title
+        if values:
             with self.run.db.session() as session:
                 session.execute(fenced(self.job.id, self.run.token).values(**values))
             self.run.written(values)
-            self.job.title = event.title
         self.run.report(("started", event.title, event.total_bytes, self.job.kind,
                          self.job.source))
 
@@ -336,6 +340,10 @@ class _EventSink:
             self.duplicates.append(same.id)
             return None
         return ingest_file(session, self.run.settings, self.job, event, prepared).id
+
+
+def _takes_a_while(event: Started) -> bool:
+    return event.total_bytes is None or event.total_bytes > QUICK_FILE_BYTES
 
 
 @dataclass(frozen=True)
