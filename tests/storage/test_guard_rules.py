@@ -60,6 +60,24 @@ def test_room_enough_changes_nothing(guard: StorageGuard, database: Database,
     assert _status(database, job.id) == ("running", None) and stopped == []
 
 
+def test_a_job_with_every_byte_on_disk_is_left_to_finish(
+        guard: StorageGuard, database: Database, settings: Settings, owner: int,
+        stopped: list[int]) -> None:
+    """Its file is in the library already and only the job's outcome is left to write:
+    pausing it would free nothing, and would leave a recorded file under a paused job."""
+    _limit(settings, 8 * MB)
+    finishing = add_job(database, owner, status="running", lease_owner="host:1:x:1",
+                        total_bytes=4 * MB, downloaded_bytes=4 * MB)
+    add_download(database, None, owner, size=4 * MB, job_id=finishing.id)
+    writing = add_job(database, owner, status="running", lease_owner="host:1:x:2",
+                      total_bytes=6 * MB, downloaded_bytes=MB)
+    outcome = guard.check()
+    assert outcome.low
+    assert stopped == [writing.id]
+    assert _status(database, finishing.id) == ("running", None)
+    assert _status(database, writing.id) == ("paused", "disk")
+
+
 def test_running_download_that_cannot_fit_is_paused_and_the_queue_stops(
         guard: StorageGuard, database: Database, settings: Settings, owner: int,
         stopped: list[int]) -> None:

@@ -100,11 +100,16 @@ def decide(session: Session, settings: Settings, was_low: bool) -> Round:
 
 def _disk_round(session: Session, room: Room, running: list[Job], was_low: bool,
                 work_dir: Path) -> Round:
-    running_need = sum(remaining_bytes(session, job, work_dir) for job in running)
+    remaining = {job.id: remaining_bytes(session, job, work_dir) for job in running}
+    running_need = sum(remaining.values())
     if room.room_bytes < max(running_need, room.reserve_bytes):
         needed = max(running_need, room.reserve_bytes)
         outcome = Round(room, needed, low=True)
-        outcome.stop = pause_for_storage(session, running, DISK, disk_message(room, needed))
+        # A job whose every byte is on disk (it is hashing or moving its file into the
+        # library) frees nothing by pausing, and a pause then could strand it half-recorded.
+        writing = [job for job in running
+                   if job.total_bytes is None or remaining[job.id] > 0]
+        outcome.stop = pause_for_storage(session, writing, DISK, disk_message(room, needed))
         if not was_low:
             reason = low_space_reason(room, needed)
             outcome.notices.append(admins_notice("disk_low", "Disk space low",
