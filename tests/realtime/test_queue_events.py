@@ -109,13 +109,16 @@ def _admin(make_user, login):
     return login("root")
 
 
+def _batch(client, headers, urls):
+    return client.post(f"{QUEUE}/batch", json={"urls": urls, "paused": True}, headers=headers)
+
+
 def test_a_small_batch_is_told_job_by_job_in_queue_order(client, user_headers):
     ws, alice = _socket(client, user_headers)
     try:
         _next(alice)
         urls = [f"https://example.org/small-{n}.mp4" for n in range(3)]
-        answer = client.post(f"{QUEUE}/batch", json={"urls": urls, "paused": True},
-                             headers=user_headers)
+        answer = _batch(client, user_headers, urls)
         heard = [message["data"] for message in _drain(alice)]
         assert [(d["action"], d["item"]["url"], d["previous_status"]) for d in heard] == [
             ("added", url, None) for url in urls]
@@ -128,9 +131,8 @@ def test_broad_changes_resync_with_a_snapshot(client, user_headers):
     ws, alice = _socket(client, user_headers)
     try:
         _next(alice)
-        urls = [f"https://example.org/{n}.mp4" for n in range(150)]
-        answer = client.post(f"{QUEUE}/batch", json={"urls": urls, "paused": True},
-                             headers=user_headers)
+        answer = _batch(client, user_headers,
+                        [f"https://example.org/{n}.mp4" for n in range(150)])
         assert answer.status_code == 201
         snapshot = _next(alice)
         assert snapshot["type"] == "snapshot" and snapshot["data"]["stats"]["paused"] == 150

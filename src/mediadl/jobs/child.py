@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import os
 import queue
 import signal
@@ -93,9 +92,9 @@ def _child_processes() -> bool:
 
 
 def _load_libc() -> ctypes.CDLL | None:
-    # find_library runs ldconfig: done once in the template, not in every job process.
+    # The symbols the interpreter already has (its C library): no ldconfig run to find it.
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        return ctypes.CDLL(None, use_errno=True)
     except OSError:
         return None
 

@@ -177,6 +177,8 @@ class LocalExecutor:
         with self._lock:
             if worker in self._idle:
                 self._idle.remove(worker)
+            if worker.job is not None:
+                self._running.pop(worker.job.job_id, None)
         for end in (worker.events, worker.control):
             with contextlib.suppress(OSError):
                 end.close()
@@ -209,8 +211,7 @@ class LocalExecutor:
         self._finish(job)
 
     def _finish(self, job: RunningJob) -> None:
-        with self._lock:
-            self._running.pop(job.job_id, None)
+        """The job has left ``_running``; the supervisor settles it."""
         try:
             self._on_exit(job)
         except Exception:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from mediadl.db.models import Job, User
 from mediadl.jobs.states import CANCELED, COMPLETED, FAILED, PAUSED, QUEUED, RUNNING
-from mediadl.queue.serialize import JobRow, job_out
+from mediadl.queue.serialize import JobFields, JobRow, job_out
 from mediadl.realtime.events import Event
 from mediadl.realtime.messages import QueueAction, queue_updated, resync
 
@@ -94,7 +94,7 @@ def resync_for(user: User) -> Event:
     return resync(None if user.is_admin else user.id)
 
 
-def _resyncs(jobs: Iterable[Job | JobRow]) -> list[Event]:
+def _resyncs(jobs: Iterable[JobFields]) -> list[Event]:
     owners = sorted({job.owner_id for job in jobs})
     if len(owners) > MAX_ITEM_EVENTS:
         return [resync(None)]
