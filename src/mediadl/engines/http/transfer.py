@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from mediadl.engines.base import EngineError
+from mediadl.engines.http.body import Buffers, body_pieces
 from mediadl.engines.http.client import make_client
 from mediadl.engines.http.digest import Checksum, file_matches
 from mediadl.engines.http.errors import (
@@ -180,7 +181,8 @@ class _Transfer:
         try:
             shared = Shared(self.client, remote.url, fd, table, remote.validator,
                             self.request.limiter, self.request.retries,
-                            self.request.max_request_bytes, self.meter)
+                            self.request.max_request_bytes, self.meter, hasher,
+                            self.request.timeout)
             state = SavedState(remote.url, remote.size, remote.etag, remote.last_modified)
             most = _Pool(shared, self.request.connections, state, self.request.part,
                          self.progress).run(response)
@@ -217,13 +219,14 @@ class _Transfer:
         fd = _open_part(self.request.part, remote.size, fresh=True)
         writer = Writer(fd, None, 0)
         hasher = PrefixHasher(fd, lambda: writer.offset)
+        writer.hasher = hasher
         hasher.start()
         try:
             with contextlib.closing(response):
-                for data in response.iter_raw():
-                    writer.add(data)
-                    self.meter.add(len(data))
-                    self.request.limiter.consume(len(data))
+                for piece in body_pieces(response, Buffers(), self.request.timeout):
+                    writer.add(piece.data, piece.release)
+                    self.meter.add(len(piece.data))
+                    self.request.limiter.consume(len(piece.data))
                     self.progress.tick(self.meter.received, remote.size, 1)
             writer.flush()
             size = writer.offset

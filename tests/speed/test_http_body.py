@@ -1,0 +1,174 @@
+"""Bodies read past h11 straight from the socket, and the hasher that takes their buffers."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mediadl.engines.http import body
+from mediadl.engines.http.body import Buffers, body_pieces
+from mediadl.engines.http.errors import TransferInterrupted
+from mediadl.engines.http.hashing import OFFER_WINDOW, PrefixHasher
+
+MIB = 1024 * 1024
+BODY = os.urandom(3 * MIB + 777)
+
+
+@contextmanager
+def raw_server(answer: bytes, cut_after: int | None = None) -> Iterator[str]:
+    """A one-shot HTTP server on loopback that sends ``answer`` (headers and all) in the
+    pieces a real server might, then closes; ``cut_after`` stops after that many bytes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            sent = answer if cut_after is None else answer[:cut_after]
+            connection.sendall(sent[:1000])  # headers and the body's first bytes at once
+            for start in range(1000, len(sent), 256 * 1024):
+                connection.sendall(sent[start:start + 256 * 1024])
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/file"
+    finally:
+        thread.join(10)
+        listener.close()
+
+
+def http_answer(data: bytes, *, chunked: bool = False) -> bytes:
+    if not chunked:
+        return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(data) + data
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(data[i:i + 70000]), data[i:i + 70000])
+                      for i in range(0, len(data), 70000))
+    return b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n"
+
+
+def read_all(url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[bytes, list[bool]]:
+    """The body as ``body_pieces`` gives it, and whether the socket was read directly."""
+    used: list[bool] = []
+    original = body.raw_socket
+
+    def spy(response: httpx.Response) -> socket.socket | None:
+        found = original(response)
+        used.append(found is not None)
+        return found
+
+    monkeypatch.setattr(body, "raw_socket", spy)
+    received = bytearray()
+    with httpx.Client() as client, client.stream("GET", url) as response:
+        for piece in body_pieces(response, Buffers(), timeout=10):
+            received += piece.data
+            piece.release()
+    return bytes(received), used
+
+
+def test_a_content_length_body_is_read_from_the_socket_byte_exact(monkeypatch):
+    with raw_server(http_answer(BODY)) as url:
+        received, used = read_all(url, monkeypatch)
+    assert received == BODY  # including what h11 had buffered behind the headers
+    assert used == [True]
+
+
+def test_a_chunked_body_stays_with_httpx(monkeypatch):
+    with raw_server(http_answer(BODY, chunked=True)) as url:
+        received, used = read_all(url, monkeypatch)
+    assert received == BODY
+    assert used == []  # no length to read up to: the socket is never asked for
+
+
+def test_a_body_cut_short_hands_over_what_came_then_fails(monkeypatch):
+    answer = http_answer(BODY)
+    cut = len(answer) - MIB
+    received = bytearray()
+    with raw_server(answer, cut_after=cut) as url, httpx.Client() as client, \
+            client.stream("GET", url) as response:
+        with pytest.raises(TransferInterrupted):
+            for piece in body_pieces(response, Buffers(), timeout=10):
+                received += piece.data
+    assert BODY.startswith(bytes(received)) and len(received) == len(BODY) - MIB
+
+
+def test_buffers_are_reused_and_never_waited_for():
+    buffers = Buffers(size=16)
+    first = buffers.take()
+    second = buffers.take()  # none free: a new one rather than a wait
+    assert first is not second
+    buffers.give_back(first)
+    assert buffers.take() is first
+
+
+def write_zeros(path: Path, size: int) -> int:
+    path.write_bytes(b"\0" * size)
+    return os.open(path, os.O_RDWR)
+
+
+def test_hasher_hashes_offered_buffers_from_memory(tmp_path):
+    fd = write_zeros(tmp_path / "f", len(BODY))  # the file never holds the real bytes
+    released: list[int] = []
+    front = [0]
+    hasher = PrefixHasher(fd, lambda: front[0])
+    hasher.start()
+    for offset in range(0, len(BODY), MIB):
+        piece = BODY[offset:offset + MIB]
+        assert hasher.offer(offset, piece, lambda at=offset: released.append(at))
+        front[0] = offset + len(piece)
+    assert hasher.finish(len(BODY)) == hashlib.sha256(BODY).hexdigest()
+    assert sorted(released) == list(range(0, len(BODY), MIB))  # each given back once
+    os.close(fd)
+
+
+def test_hasher_reads_back_what_was_not_offered(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(BODY)
+    fd = os.open(path, os.O_RDONLY)
+    released: list[int] = []
+    hasher = PrefixHasher(fd, lambda: len(BODY))
+    far = OFFER_WINDOW + MIB
+    assert not hasher.offer(far, b"x" * 10, lambda: released.append(far))  # too far ahead
+    assert hasher.offer(MIB, BODY[MIB:2 * MIB], lambda: released.append(MIB))
+    hasher.start()
+    assert hasher.finish(len(BODY)) == hashlib.sha256(BODY).hexdigest()
+    assert released == [MIB]
+    os.close(fd)
+
+
+def test_an_abandoned_hasher_gives_every_buffer_back(tmp_path):
+    fd = write_zeros(tmp_path / "f", 4 * MIB)
+    released: list[int] = []
+    hasher = PrefixHasher(fd, lambda: 0)  # nothing written: it can hash nothing
+    hasher.start()
+    assert hasher.offer(MIB, b"y" * MIB, lambda: released.append(MIB))
+    hasher.abandon()
+    assert released == [MIB] and not hasher.is_alive()
+    assert not hasher.offer(0, b"z", lambda: released.append(0))  # it takes nothing more
+    os.close(fd)
+
+
+class Declining:
+    def offer(self, *_: object) -> bool:
+        return False
+
+
+def test_writer_gives_each_buffer_back_once_whoever_holds_it(tmp_path):
+    from mediadl.engines.http.worker import DIRECT_WRITE, Writer
+
+    fd = write_zeros(tmp_path / "f", 2 * MIB)
+    released: list[str] = []
+    writer = Writer(fd, None, 0, Declining())  # type: ignore[arg-type]
+    writer.add(b"a" * DIRECT_WRITE, lambda: released.append("large"))
+    writer.add(b"b" * 10, lambda: released.append("small"))  # gathered: copied, given back
+    assert released == ["large", "small"]
+    writer.flush()
+    os.close(fd)
+    assert (tmp_path / "f").read_bytes()[:DIRECT_WRITE + 10] == b"a" * DIRECT_WRITE + b"b" * 10
