@@ -54,8 +54,10 @@ def http_answer(data: bytes, *, chunked: bool = False) -> bytes:
     return b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n"
 
 
-def read_all(url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[bytes, list[bool]]:
+def read_all(url: str, monkeypatch: pytest.MonkeyPatch,
+             raw_from: int = MIB) -> tuple[bytes, list[bool]]:
     """The body as ``body_pieces`` gives it, and whether the socket was read directly."""
+    monkeypatch.setattr(body, "RAW_BODY_MIN", raw_from)
     used: list[bool] = []
     original = body.raw_socket
 
@@ -80,6 +82,13 @@ def test_a_content_length_body_is_read_from_the_socket_byte_exact(monkeypatch):
     assert used == [True]
 
 
+def test_a_small_body_stays_with_httpx_so_its_connection_is_kept(monkeypatch):
+    with raw_server(http_answer(BODY)) as url:
+        received, used = read_all(url, monkeypatch, raw_from=len(BODY) + 1)
+    assert received == BODY
+    assert used == []
+
+
 def test_a_chunked_body_stays_with_httpx(monkeypatch):
     with raw_server(http_answer(BODY, chunked=True)) as url:
         received, used = read_all(url, monkeypatch)
@@ -91,6 +100,7 @@ def test_a_body_cut_short_hands_over_what_came_then_fails(monkeypatch):
     answer = http_answer(BODY)
     cut = len(answer) - MIB
     received = bytearray()
+    monkeypatch.setattr(body, "RAW_BODY_MIN", MIB)
     with raw_server(answer, cut_after=cut) as url, httpx.Client() as client, \
             client.stream("GET", url) as response:
         with pytest.raises(TransferInterrupted):

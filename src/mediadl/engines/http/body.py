@@ -9,7 +9,8 @@ buffers), and the CPU is what the hashing thread needs.
 So the first piece comes through httpx as usual (with it h11 hands over everything it had
 buffered past the headers), and the rest of a ``Content-Length`` body is read from the
 connection's socket into a few buffers that are used again and again. Answers this cannot
-be sure of (chunked, no length, a TLS stream inside a proxy's TLS tunnel) stay with httpx.
+be sure of (chunked, no length, a TLS stream inside a proxy's TLS tunnel) and bodies under
+16 MiB stay with httpx.
 The connection is not reused afterwards: h11 never saw the end of the body, so httpcore
 closes it when the response is closed.
 """
@@ -29,6 +30,9 @@ import httpx
 from mediadl.engines.http.errors import TransferInterrupted
 
 BUFFER_SIZE = 1024 * 1024
+# Below this, keeping the connection for the next request (a CDN's next chunk, without a
+# new TLS handshake) is worth more than the copies saved.
+RAW_BODY_MIN = 16 * 1024 * 1024
 HAND_OVER_SECONDS = 0.25  # a slow server's bytes are handed over at least this often
 
 
@@ -73,7 +77,7 @@ def body_pieces(response: httpx.Response, buffers: Buffers,
     if first:
         yield Piece(first, _nothing)
     rest = _raw_length(response, len(first))
-    sock = raw_socket(response) if rest else None
+    sock = raw_socket(response) if rest >= RAW_BODY_MIN else None
     if sock is None:
         yield from (Piece(chunk, _nothing) for chunk in chunks)
         return
