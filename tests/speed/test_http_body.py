@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from mediadl.engines.http import body
 from mediadl.engines.http.body import Buffers, body_pieces
@@ -23,13 +30,16 @@ BODY = os.urandom(3 * MIB + 777)
 
 
 @contextmanager
-def raw_server(answer: bytes, cut_after: int | None = None) -> Iterator[str]:
+def raw_server(answer: bytes, cut_after: int | None = None,
+               tls: ssl.SSLContext | None = None) -> Iterator[str]:
     """A one-shot HTTP server on loopback that sends ``answer`` (headers and all) in the
     pieces a real server might, then closes; ``cut_after`` stops after that many bytes."""
     listener = socket.create_server(("127.0.0.1", 0))
 
     def serve() -> None:
         connection, _ = listener.accept()
+        if tls is not None:
+            connection = tls.wrap_socket(connection, server_side=True)
         with connection:
             connection.recv(65536)
             sent = answer if cut_after is None else answer[:cut_after]
@@ -40,7 +50,8 @@ def raw_server(answer: bytes, cut_after: int | None = None) -> Iterator[str]:
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/file"
+        scheme = "https" if tls is not None else "http"
+        yield f"{scheme}://127.0.0.1:{listener.getsockname()[1]}/file"
     finally:
         thread.join(10)
         listener.close()
@@ -54,8 +65,8 @@ def http_answer(data: bytes, *, chunked: bool = False) -> bytes:
     return b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n"
 
 
-def read_all(url: str, monkeypatch: pytest.MonkeyPatch,
-             raw_from: int = MIB) -> tuple[bytes, list[bool]]:
+def read_all(url: str, monkeypatch: pytest.MonkeyPatch, raw_from: int = MIB,
+             verify: ssl.SSLContext | bool = True) -> tuple[bytes, list[bool]]:
     """The body as ``body_pieces`` gives it, and whether the socket was read directly."""
     monkeypatch.setattr(body, "RAW_BODY_MIN", raw_from)
     used: list[bool] = []
@@ -68,17 +79,48 @@ def read_all(url: str, monkeypatch: pytest.MonkeyPatch,
 
     monkeypatch.setattr(body, "raw_socket", spy)
     received = bytearray()
-    with httpx.Client() as client, client.stream("GET", url) as response:
+    with httpx.Client(verify=verify) as client, client.stream("GET", url) as response:
         for piece in body_pieces(response, Buffers(), timeout=10):
             received += piece.data
             piece.release()
     return bytes(received), used
 
 
+@pytest.fixture(scope="module")
+def tls_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """(the server's context, a client context that trusts it), for 127.0.0.1."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - timedelta(minutes=5))
+                   .not_valid_after(now + timedelta(days=1))
+                   .add_extension(x509.SubjectAlternativeName(
+                       [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+                   .sign(key, hashes.SHA256()))
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    return server, ssl.create_default_context(cafile=str(folder / "cert.pem"))
+
+
 def test_a_content_length_body_is_read_from_the_socket_byte_exact(monkeypatch):
     with raw_server(http_answer(BODY)) as url:
         received, used = read_all(url, monkeypatch)
     assert received == BODY  # including what h11 had buffered behind the headers
+    assert used == [True]
+
+
+def test_a_tls_body_is_read_from_the_tls_socket_byte_exact(monkeypatch, tls_pair):
+    server, client = tls_pair
+    with raw_server(http_answer(BODY), tls=server) as url:
+        received, used = read_all(url, monkeypatch, verify=client)
+    assert received == BODY  # decrypted bytes, whatever the TLS layer had buffered
     assert used == [True]
 
 
