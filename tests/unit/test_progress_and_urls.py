@@ -17,6 +17,8 @@ def test_progress_stays_monotonic_across_files():
 @pytest.mark.parametrize("url", [
     "-o/etc/passwd", "file:///etc/passwd", "data:text/html,hi", "ftp://example.org/x",
     "javascript:alert(1)", "http://", "https://exa mple.org/", "", "   ", "http://x\n.org",
+    "https://example.org/a\x00b", "https://example.org/\x1bc", "https://example.org/a\u00a0b",
+    "https://example.org/a\u2028b", "https://example.org/a\u3000b",
 ])
 def test_rejects_what_is_not_a_web_url(url):
     with pytest.raises(ValueError):

@@ -89,10 +89,13 @@ def _added(added: Enqueued, user: User, log: ActivityLog, response: Response) ->
 
 @router.post("/batch", status_code=201, response_model=BatchOut)
 def enqueue_batch(body: BatchRequest, user: CurrentUser, service: Service,
-                  log: ActivityLog) -> BatchOut:
+                  log: ActivityLog) -> Response:
     jobs = service.enqueue_batch(user, body)
     log(user, activity.JOB_ADDED, f"{len(jobs)} links", job_ids=[job.id for job in jobs[:100]])
-    return BatchOut(items=[job_out(job, []) for job in jobs])
+    # Serialised once, here: FastAPI would turn ten thousand models into dicts, validate
+    # them again and only then serialise them, a third of the request's time.
+    answer = BatchOut(items=[job_out(job, []) for job in jobs])
+    return Response(answer.model_dump_json(), status_code=201, media_type="application/json")
 
 
 @router.get("", response_model=JobPage)
