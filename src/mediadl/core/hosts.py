@@ -3,12 +3,14 @@ limits."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 # A DNS name is at most 253 characters; the jobs column holds 255.
 MAX_SITE_LENGTH = 255
 
 
+@lru_cache(maxsize=256)  # adding a link asks for its host three times (guard, route, site)
 def host_of(url: str) -> str:
     """The link's host in lower case, without a trailing dot; "" when it has none."""
     try:

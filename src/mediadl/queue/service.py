@@ -232,9 +232,10 @@ class QueueService:
             refuse_over_queue_cap(session, self.settings, owner, adding=len(request.urls))
             first = next_position(session)
             rules = PlatformRules.load(session)
+            options = request.options.as_dict()  # one dict for all: no row changes it
             rows = [new_job_values(self.settings, owner, url, request.quality, request.priority,
-                                   request.paused, request.options.as_dict(), first + index,
-                                   rules, not_before=request.not_before)
+                                   request.paused, options, first + index, rules,
+                                   not_before=request.not_before)
                     for index, url in enumerate(request.urls)]
             jobs = insert_job_rows(session, rows)
         self._after([], added_row_events(jobs))

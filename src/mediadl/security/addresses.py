@@ -13,7 +13,8 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
-from urllib.parse import urlsplit
+
+from mediadl.core.hosts import host_of
 
 IPAddress = IPv4Address | IPv6Address
 IPNetwork = IPv4Network | IPv6Network
@@ -141,7 +142,7 @@ class OutboundPolicy:
     def url_refusal(self, url: str) -> str | None:
         """Early check of a URL's host name; a name that needs a lookup passes here and is
         judged at connect time."""
-        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+        host = host_of(url)
         if host in BLOCKED_NAMES or host.endswith(".localhost"):
             return "a name of this machine or of a metadata service"
         address = literal_address(host)
