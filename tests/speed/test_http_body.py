@@ -224,3 +224,14 @@ def test_writer_gives_each_buffer_back_once_whoever_holds_it(tmp_path):
     writer.flush()
     os.close(fd)
     assert (tmp_path / "f").read_bytes()[:DIRECT_WRITE + 10] == b"a" * DIRECT_WRITE + b"b" * 10
+
+
+@pytest.mark.parametrize("lengths", [["²"], ["12", "13"], [" "], ["-5"], ["1e3"]])
+def test_only_a_plain_single_length_is_read_up_to(lengths):
+    headers = [(b"content-length", value.encode("latin-1")) for value in lengths]
+    assert body._raw_length(httpx.Response(200, headers=headers), 0) == 0
+
+
+def test_a_plain_length_counts_what_httpx_delivered():
+    response = httpx.Response(206, headers={"content-length": "5000"})
+    assert body._raw_length(response, 1200) == 3800

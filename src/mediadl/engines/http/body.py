@@ -65,8 +65,8 @@ class Piece:
     release: Callable[[], None]
 
 
-def _nothing() -> None:
-    return None
+def nothing_to_release() -> None:
+    """The release of bytes that are not a reusable buffer."""
 
 
 def body_pieces(response: httpx.Response, buffers: Buffers,
@@ -75,11 +75,11 @@ def body_pieces(response: httpx.Response, buffers: Buffers,
     chunks = response.iter_raw()
     first = next(chunks, b"")
     if first:
-        yield Piece(first, _nothing)
+        yield Piece(first, nothing_to_release)
     rest = _raw_length(response, len(first))
     sock = raw_socket(response) if rest >= RAW_BODY_MIN else None
     if sock is None:
-        yield from (Piece(chunk, _nothing) for chunk in chunks)
+        yield from (Piece(chunk, nothing_to_release) for chunk in chunks)
         return
     yield from _socket_pieces(sock, rest, buffers, timeout)
 
@@ -90,9 +90,10 @@ def _raw_length(response: httpx.Response, delivered: int) -> int:
     if "transfer-encoding" in headers or response.http_version not in ("HTTP/1.1", "HTTP/1.0"):
         return 0
     values = headers.get_list("content-length")
-    if len(set(values)) != 1 or not values[0].strip().isdigit():
+    length = values[0].strip() if len(set(values)) == 1 else ""
+    if not (length.isascii() and length.isdigit()):
         return 0
-    return max(0, int(values[0]) - delivered)
+    return max(0, int(length) - delivered)
 
 
 def raw_socket(response: httpx.Response) -> socket.socket | None:

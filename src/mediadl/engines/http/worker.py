@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from mediadl.engines.base import EngineError
-from mediadl.engines.http.body import Buffers, body_pieces
+from mediadl.engines.http.body import Buffers, body_pieces, nothing_to_release
 from mediadl.engines.http.errors import (
     FileChanged,
     TransferInterrupted,
@@ -34,10 +34,6 @@ GATHER_LIMIT = 1024 * 1024  # smaller reads are gathered up to this much ...
 GATHER_SECONDS = 1.0  # ... or for this long, so a slow transfer's resume point stays fresh
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 4.0
-
-
-def _kept() -> None:
-    """The release of bytes that are not a reusable buffer."""
 
 
 class RangeRefused(Exception):
@@ -96,7 +92,8 @@ class Writer:
         self._pending = bytearray()
         self._since = 0.0
 
-    def add(self, data: bytes | memoryview, release: Callable[[], None] = _kept) -> None:
+    def add(self, data: bytes | memoryview,
+            release: Callable[[], None] = nothing_to_release) -> None:
         """Write ``data``; ``release`` is called once its buffer may be used again."""
         if not data:
             release()
@@ -114,7 +111,7 @@ class Writer:
 
     def flush(self) -> None:
         if self._pending:
-            self._write(self._pending, _kept)
+            self._write(self._pending, nothing_to_release)
             self._pending = bytearray()
 
     def _write(self, data: bytes | bytearray | memoryview, release: Callable[[], None]) -> None:
