@@ -45,10 +45,9 @@ def test_every_example_routes_to_its_platform_and_no_other(platform):
 
 def _claims(platform, url) -> bool:
     """Would ``platform`` take ``url`` if it were first in the registry?"""
-    from mediadl.platforms.routing import _route_within
+    from mediadl.platforms.routing import route_within
 
-    host = url.split("/")[2].split(":")[0].lower()
-    return platform is not GENERIC and _route_within(platform, url, host) is not None
+    return platform is not GENERIC and route_within(platform, url) is not None
 
 
 @pytest.mark.parametrize("platform", PLATFORMS, ids=PLATFORM_NAMES)

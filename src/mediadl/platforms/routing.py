@@ -22,7 +22,7 @@ def route(url: str) -> Route:
     """The platform and engine for ``url``; UnsupportedURL when nothing can read it."""
     host = host_of(url)
     for platform in _platforms_for(host):
-        found = _route_within(platform, url, host)
+        found = _route_of(platform, url)
         if found is not None:
             return found
     return _generic_route(url)
@@ -58,9 +58,16 @@ def _platforms_for(host: str) -> tuple[Platform, ...]:
     return tuple(p for p in PLATFORMS if p.hosts is None or p.hosts.search(host))
 
 
-def _route_within(platform: Platform, url: str, host: str) -> Route | None:
+def route_within(platform: Platform, url: str) -> Route | None:
+    """The route ``platform`` would give ``url`` if it came first in the catalogue."""
+    host = host_of(url)
     if platform.hosts is not None and not platform.hosts.search(host):
         return None
+    return _route_of(platform, url)
+
+
+def _route_of(platform: Platform, url: str) -> Route | None:
+    """The route ``platform`` gives ``url``, its host already known to be the platform's."""
     for candidate in platform.routes:
         if candidate.pattern.search(url):
             return Route(platform, candidate.engine, candidate.content_type)

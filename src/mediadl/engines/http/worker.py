@@ -116,14 +116,14 @@ class Writer:
 
     def _write(self, data: bytes | bytearray | memoryview, release: Callable[[], None]) -> None:
         start, view = self.offset, memoryview(data)
-        hashed = self.hasher is not None and self.hasher.offer(start, view, release)
+        hasher_took_it = self.hasher is not None and self.hasher.offer(start, view, release)
         try:
             while view:  # regular files take everything at once; be sure anyway
                 written = os.pwrite(self.fd, view, self.offset)
                 view = view[written:]
                 self.offset += written
         finally:
-            if not hashed:
+            if not hasher_took_it:
                 release()
         if self.table is not None:
             self.table.mark_written(start, self.offset)
