@@ -1,5 +1,6 @@
-"""A job process that finished cleanly runs the next job (ADR 0002); one that is killed or
-leaves a program behind never does."""
+"""The server starts one job process idle, so the first job does not wait for a fork; a job
+process that finished cleanly runs the next job (ADR 0002); one that is killed or leaves a
+program behind never does."""
 
 from __future__ import annotations
 
@@ -35,12 +36,31 @@ def _wait(predicate, seconds: float = 20) -> bool:  # type: ignore[no-untyped-de
     return False
 
 
+def _spare() -> int:
+    """The job process the server starts idle, before any job comes."""
+    assert _wait(lambda: len(_idle_processes()) == 1), "no spare job process after start-up"
+    [spare] = _idle_processes()
+    return spare
+
+
+def test_the_first_job_runs_in_the_spare_process_started_with_the_server(
+        live_client, live_login, site):
+    headers = live_login()
+    spare = _spare()
+    answer = live_client.post("/api/v1/queue", headers=headers,
+                              json={"url": site.url("/throttled/big.bin?rate=262144")})
+    job_id = answer.json()["id"]
+    assert _wait(lambda: job_processes(f"mediadl-job-{job_id}") == [spare])
+    assert live_client.delete(f"/api/v1/queue/{job_id}", headers=headers).status_code == 204
+    wait_for_job(live_client, headers, job_id, statuses=("canceled",))
+
+
 def test_the_next_job_runs_in_the_idle_process_of_the_last(live_client, live_login, site):
     headers = live_login()
+    idle = _spare()
     first = _run(live_client, headers, site.url("/files/image.jpg?n=1"))
     assert first["status"] == "completed", first
-    assert _wait(lambda: len(_idle_processes()) == 1)
-    [idle] = _idle_processes()
+    assert _wait(lambda: _idle_processes() == {idle})
 
     second = _run(live_client, headers, site.url("/files/image2.png?n=2"))
     assert second["status"] == "completed", second
@@ -51,9 +71,9 @@ def test_the_next_job_runs_in_the_idle_process_of_the_last(live_client, live_log
 def test_a_canceled_job_takes_its_reused_process_with_it(live_client, live_login, site,
                                                          settings):
     headers = live_login()
+    reused = _spare()
     assert _run(live_client, headers, site.url("/files/image.jpg?n=3"))["status"] == "completed"
-    assert _wait(lambda: len(_idle_processes()) == 1)
-    [reused] = _idle_processes()
+    assert _wait(lambda: _idle_processes() == {reused})
 
     answer = live_client.post("/api/v1/queue", headers=headers,
                               json={"url": site.url("/throttled/big.bin?rate=131072")})

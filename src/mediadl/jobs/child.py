@@ -40,8 +40,10 @@ def settings_payload(settings: Settings) -> Settings:
     return settings.model_copy(deep=True)
 
 
-def child_main(job_id: int, token: str, settings: Settings, events: Connection,
+def child_main(first_job: Assignment | None, settings: Settings, events: Connection,
                control: Connection) -> None:
+    """Run ``first_job``, then the jobs the server hands over while this process is idle;
+    without a first job the process starts idle (a spare, ready before any job comes)."""
     with contextlib.suppress(PermissionError, ProcessLookupError):
         os.setpgid(0, 0)
     assignments = _die_with_parent(control)
@@ -51,17 +53,19 @@ def child_main(job_id: int, token: str, settings: Settings, events: Connection,
     # A process serves a bounded number of jobs, so what an extractor leaks never piles up.
     jobs_left = settings.jobs.jobs_per_process
     try:
-        next_job = (job_id, token)
+        next_job = first_job
         while True:
+            if next_job is None:
+                _name_process(IDLE_NAME)
+                events.send(IDLE)
+                next_job = assignments.get()
             _run_job(db, settings, *next_job, events)
             jobs_left -= 1
             # Only offer to take a job this process will run: the server hands one over
             # as soon as it hears "idle".
             if jobs_left <= 0 or not _clean(baseline_threads):
                 break
-            _name_process(IDLE_NAME)
-            events.send(IDLE)
-            next_job = assignments.get()
+            next_job = None
     finally:
         db.dispose()
         events.close()

@@ -76,10 +76,22 @@ class LocalExecutor:
         self._running: dict[int, RunningJob] = {}
         self._idle: list[JobProcess] = []
         self._lock = threading.Lock()
+        self._stopping = False  # no process is kept idle any more
 
     def warm_up(self) -> None:
-        """Start the template process now, so the first job does not wait for its imports."""
+        """Start the template process now, and a spare job process from it, so the first
+        job after start-up waits neither for the template's imports nor for a fork."""
         forkserver.ensure_running()
+        if self.settings.max_concurrent_downloads > 0:
+            # The fork waits until the template has loaded: not on the server's start-up.
+            threading.Thread(target=self._start_spare, name="job-process-spare",
+                             daemon=True).start()
+
+    def _start_spare(self) -> None:
+        try:
+            self._start_process(None)
+        except (OSError, EOFError, ValueError):  # the server is stopping, or cannot fork
+            log.warning("could not start a spare job process", exc_info=True)
 
     @property
     def capacity(self) -> int:
@@ -115,11 +127,15 @@ class LocalExecutor:
         return True
 
     def _spawn(self, job_id: int, token: str) -> None:
+        self._start_process((job_id, token))
+
+    def _start_process(self, first_job: tuple[int, str] | None) -> None:
+        """Fork a job process for ``first_job``, or an idle one when it is None."""
+        name = f"mediadl-job-{first_job[0]}" if first_job else "mediadl-job-spare"
         events_out, events_in = self._context.Pipe(duplex=False)
         control_out, control_in = self._context.Pipe(duplex=False)
-        process = self._context.Process(
-            target=child_main, name=f"mediadl-job-{job_id}", daemon=False,
-            args=(job_id, token, self._payload, events_in, control_out))
+        process = self._context.Process(target=child_main, name=name, daemon=False,
+                                        args=(first_job, self._payload, events_in, control_out))
         process.start()
         # Both sides set the group, so a kill sent right after start cannot miss it.
         with contextlib.suppress(PermissionError, ProcessLookupError):
@@ -127,10 +143,11 @@ class LocalExecutor:
         events_in.close()
         control_out.close()
         worker = JobProcess(process, events_out, control_in)
-        job = worker.running(job_id, token)
-        with self._lock:
-            self._running[job_id] = job
-        threading.Thread(target=self._watch, args=(worker,), name=f"job-process-{job_id}",
+        if first_job is not None:
+            job = worker.running(*first_job)
+            with self._lock:
+                self._running[job.job_id] = job
+        threading.Thread(target=self._watch, args=(worker,), name=f"job-process-{process.pid}",
                          daemon=True).start()
 
     def kill(self, job_id: int, reason: str = "canceled") -> bool:
@@ -155,6 +172,8 @@ class LocalExecutor:
 
     def stop_all(self, grace_seconds: float) -> None:
         """SIGTERM every job, wait a little, then SIGKILL what is left."""
+        with self._lock:
+            self._stopping = True
         self.close_idle()
         jobs = self.running()
         for job in jobs:
@@ -188,6 +207,8 @@ class LocalExecutor:
     def _receive(self, worker: JobProcess, message: tuple[Any, ...]) -> None:
         job = worker.job
         if job is None:
+            if message[0] == "idle":  # a spare, ready for its first job
+                self._keep_idle(worker)
             return
         if message[0] == "idle":
             self._job_ended_idle(worker, job)
@@ -200,15 +221,21 @@ class LocalExecutor:
     def _job_ended_idle(self, worker: JobProcess, job: RunningJob) -> None:
         """The job is over and its process clean: keep the process for the next job, up to
         one per download slot, before anyone hears that a slot is free."""
-        worker.job, worker.idle_since = None, time.monotonic()
-        with self._lock:
-            self._running.pop(job.job_id, None)
-            kept = len(self._idle) < self.settings.max_concurrent_downloads
+        worker.job = None
+        self._keep_idle(worker, ended_job=job.job_id)
+        self._finish(job)
+
+    def _keep_idle(self, worker: JobProcess, ended_job: int | None = None) -> None:
+        worker.idle_since = time.monotonic()
+        with self._lock:  # one step: a free slot is never seen before its idle process
+            if ended_job is not None:
+                self._running.pop(ended_job, None)
+            kept = (not self._stopping
+                    and len(self._idle) < self.settings.max_concurrent_downloads)
             if kept:
                 self._idle.append(worker)
         if not kept:
             worker.control.close()
-        self._finish(job)
 
     def _finish(self, job: RunningJob) -> None:
         """The job has left ``_running``; the supervisor settles it."""
