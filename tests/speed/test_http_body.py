@@ -1,8 +1,7 @@
-"""Bodies read past h11 straight from the socket, and the hasher that takes their buffers."""
+"""Bodies read past h11 straight from the socket into buffers that go round."""
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import os
 import socket
@@ -23,7 +22,6 @@ from cryptography.x509.oid import NameOID
 from mediadl.engines.http import body
 from mediadl.engines.http.body import Buffers, body_pieces
 from mediadl.engines.http.errors import TransferInterrupted
-from mediadl.engines.http.hashing import OFFER_WINDOW, PrefixHasher
 
 MIB = 1024 * 1024
 BODY = os.urandom(3 * MIB + 777)
@@ -165,59 +163,12 @@ def write_zeros(path: Path, size: int) -> int:
     return os.open(path, os.O_RDWR)
 
 
-def test_hasher_hashes_offered_buffers_from_memory(tmp_path):
-    fd = write_zeros(tmp_path / "f", len(BODY))  # the file never holds the real bytes
-    released: list[int] = []
-    front = [0]
-    hasher = PrefixHasher(fd, lambda: front[0])
-    hasher.start()
-    for offset in range(0, len(BODY), MIB):
-        piece = BODY[offset:offset + MIB]
-        assert hasher.offer(offset, piece, lambda at=offset: released.append(at))
-        front[0] = offset + len(piece)
-    assert hasher.finish(len(BODY)) == hashlib.sha256(BODY).hexdigest()
-    assert sorted(released) == list(range(0, len(BODY), MIB))  # each given back once
-    os.close(fd)
-
-
-def test_hasher_reads_back_what_was_not_offered(tmp_path):
-    path = tmp_path / "f"
-    path.write_bytes(BODY)
-    fd = os.open(path, os.O_RDONLY)
-    released: list[int] = []
-    hasher = PrefixHasher(fd, lambda: len(BODY))
-    far = OFFER_WINDOW + MIB
-    assert not hasher.offer(far, b"x" * 10, lambda: released.append(far))  # too far ahead
-    assert hasher.offer(MIB, BODY[MIB:2 * MIB], lambda: released.append(MIB))
-    hasher.start()
-    assert hasher.finish(len(BODY)) == hashlib.sha256(BODY).hexdigest()
-    assert released == [MIB]
-    os.close(fd)
-
-
-def test_an_abandoned_hasher_gives_every_buffer_back(tmp_path):
-    fd = write_zeros(tmp_path / "f", 4 * MIB)
-    released: list[int] = []
-    hasher = PrefixHasher(fd, lambda: 0)  # nothing written: it can hash nothing
-    hasher.start()
-    assert hasher.offer(MIB, b"y" * MIB, lambda: released.append(MIB))
-    hasher.abandon()
-    assert released == [MIB] and not hasher.is_alive()
-    assert not hasher.offer(0, b"z", lambda: released.append(0))  # it takes nothing more
-    os.close(fd)
-
-
-class Declining:
-    def offer(self, *_: object) -> bool:
-        return False
-
-
-def test_writer_gives_each_buffer_back_once_whoever_holds_it(tmp_path):
+def test_writer_gives_each_buffer_back_once_written(tmp_path):
     from mediadl.engines.http.worker import DIRECT_WRITE, Writer
 
     fd = write_zeros(tmp_path / "f", 2 * MIB)
     released: list[str] = []
-    writer = Writer(fd, None, 0, Declining())  # type: ignore[arg-type]
+    writer = Writer(fd, None, 0)
     writer.add(b"a" * DIRECT_WRITE, lambda: released.append("large"))
     writer.add(b"b" * 10, lambda: released.append("small"))  # gathered: copied, given back
     assert released == ["large", "small"]

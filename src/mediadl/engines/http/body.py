@@ -37,11 +37,9 @@ HAND_OVER_SECONDS = 0.25  # a slow server's bytes are handed over at least this 
 
 
 class Buffers:
-    """Receive buffers that go round: the connection fills one while the hasher may still
-    hold others, and each comes back with ``give_back``. When all are out, a new one is
-    made rather than waiting (none exists before it is needed): the hasher only takes
-    buffers near its front, so a connection never waits on another's gap, and what the
-    hasher holds stays bounded."""
+    """Receive buffers that go round: each comes back with ``give_back`` once it is written,
+    and the next read fills it again, so its pages stay mapped and warm. When all are out,
+    a new one is made rather than waiting (none exists before it is needed)."""
 
     def __init__(self, size: int = BUFFER_SIZE) -> None:
         self.size = size

@@ -181,7 +181,7 @@ class _Transfer:
         try:
             shared = Shared(self.client, remote.url, fd, table, remote.validator,
                             self.request.limiter, self.request.retries,
-                            self.request.max_request_bytes, self.meter, hasher,
+                            self.request.max_request_bytes, self.meter,
                             self.request.timeout)
             state = SavedState(remote.url, remote.size, remote.etag, remote.last_modified)
             most = _Pool(shared, self.request.connections, state, self.request.part,
@@ -219,7 +219,6 @@ class _Transfer:
         fd = _open_part(self.request.part, remote.size, fresh=True)
         writer = Writer(fd, None, 0)
         hasher = PrefixHasher(fd, lambda: writer.offset)
-        writer.hasher = hasher
         hasher.start()
         try:
             with contextlib.closing(response):

@@ -24,7 +24,6 @@ from mediadl.engines.http.errors import (
     describe,
     status_error,
 )
-from mediadl.engines.http.hashing import PrefixHasher
 from mediadl.engines.http.remote import parse_content_range
 from mediadl.engines.http.segments import Segment, SegmentTable
 from mediadl.engines.ratelimit import SpeedLimiter
@@ -70,7 +69,6 @@ class Shared:
     retries: int
     max_request: int | None = None
     meter: Meter = field(default_factory=Meter)
-    hasher: PrefixHasher | None = None
     timeout: float = 20.0
     ended: threading.Event = field(default_factory=threading.Event)  # a connection ended
 
@@ -78,17 +76,15 @@ class Shared:
 class Writer:
     """Writes received buffers at their offset. Reads of a fast transfer are large (a
     receive buffer) and go to the file as they are; small ones, from a slow or chatty
-    server, are gathered first, so the file sees few, large writes either way. A buffer
-    written as it is goes to the hasher too, when it is near the hasher's front.
+    server, are gathered first, so the file sees few, large writes either way.
 
     Measured on a 1 GiB file: holding several MiB of received buffers for one ``pwritev``
     was 2 to 5 times slower than writing each large buffer at once (the allocator keeps handing
     out fresh pages), so only small reads are gathered.
     """
 
-    def __init__(self, fd: int, table: SegmentTable | None, offset: int,
-                 hasher: PrefixHasher | None = None) -> None:
-        self.fd, self.table, self.offset, self.hasher = fd, table, offset, hasher
+    def __init__(self, fd: int, table: SegmentTable | None, offset: int) -> None:
+        self.fd, self.table, self.offset = fd, table, offset
         self._pending = bytearray()
         self._since = 0.0
 
@@ -116,15 +112,13 @@ class Writer:
 
     def _write(self, data: bytes | bytearray | memoryview, release: Callable[[], None]) -> None:
         start, view = self.offset, memoryview(data)
-        hasher_took_it = self.hasher is not None and self.hasher.offer(start, view, release)
         try:
             while view:  # regular files take everything at once; be sure anyway
                 written = os.pwrite(self.fd, view, self.offset)
                 view = view[written:]
                 self.offset += written
         finally:
-            if not hasher_took_it:
-                release()
+            release()
         if self.table is not None:
             self.table.mark_written(start, self.offset)
 
@@ -175,7 +169,7 @@ def pump(shared: Shared, segment: Segment, response: httpx.Response,
          halt: threading.Event, buffers: Buffers) -> None:
     """Write the body of ``response`` (which starts at ``segment.start``) into the file,
     until the body ends, the segment ends or ``halt`` is set."""
-    writer = Writer(shared.fd, shared.table, segment.start, shared.hasher)
+    writer = Writer(shared.fd, shared.table, segment.start)
     shared.meter.streams(+1)
     try:
         for piece in body_pieces(response, buffers, shared.timeout):
