@@ -61,8 +61,8 @@ unit: install
 
 # The speed benchmarks against curl, aria2c and the yt-dlp CLI (bench/), printed as one
 # table. The peers come from Debian's curl and aria2 packages when missing and we are root;
-# a peer that cannot be installed is reported as skipped. BENCH_ROUNDS=5 for steadier medians.
-BENCH_ROUNDS ?= 3
+# a peer that cannot be installed is reported as skipped. BENCH_ROUNDS=3 for a quicker run.
+BENCH_ROUNDS ?= 5
 bench: install
 	@missing=""; for tool in curl:curl aria2c:aria2; do \
 	  command -v $${tool%%:*} >/dev/null || missing="$$missing $${tool##*:}"; done; \

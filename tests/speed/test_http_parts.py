@@ -118,6 +118,14 @@ def test_ramp_stops_when_more_connections_bring_nothing():
     assert targets[-1] == 1 and ramp.settled  # ... so it went back to one
 
 
+def test_ramp_keeps_one_connection_that_is_already_saturating():
+    from mediadl.engines.http.ramp import SATURATED_RATE
+
+    ramp = Ramp(limit=8)
+    assert set(drive(ramp, rate_per_connection=SATURATED_RATE * 1.2)) == {1}
+    assert ramp.settled
+
+
 def test_ramp_stays_at_one_for_a_limit_of_one():
     assert set(drive(Ramp(limit=1), 4 * MIB)) == {1}
 

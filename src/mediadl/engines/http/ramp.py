@@ -6,6 +6,12 @@ increase paid off, up to the per-host limit. A server that caps each connection 
 speed limit a second connection brings nothing, so the count goes back to one and stays.
 A window starts only once every connection delivers data, so a slow handshake is not
 mistaken for a connection that brings nothing.
+
+One connection that already brings SATURATED_RATE is not split at all. Per-connection caps
+sit far below it (a few MiB/s at CDNs and file hosts); at that speed the link, the disk or
+the CPU is the limit, and a trial second connection only costs: over loopback, 1 GiB took
+0.96 s with one connection against 1.05 s with the trial (median of 12 runs each), the
+bytes it fetched out of order having to be read back for the hash.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ MIN_GAIN = 1.5  # doubling the connections must bring at least this much more (n
 # mark of a per-connection cap), the next step quadruples instead of doubling.
 LINEAR_SCALING = 0.8
 MAX_WAIT_FOR_STREAMS = 5.0  # measure anyway when new connections take this long to start
+SATURATED_RATE = 256 * 1024 * 1024  # bytes/s: one connection this fast is kept alone
 
 
 @dataclass
@@ -59,6 +66,9 @@ class Ramp:
 
     def _judge(self, rate: float, now: float) -> None:
         previous, step = self._previous_rate, self._last_step
+        if previous is None and rate >= SATURATED_RATE:
+            self.settled = True
+            return
         if previous is not None and rate < previous * self.min_gain:
             # The last increase brought nothing: back to the count before it, for good.
             self.target = max(1, self.target // step)
