@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from mediadl.engines.http import body
-from mediadl.engines.http.body import Buffers, body_pieces
+from mediadl.engines.http.body import body_pieces
 from mediadl.engines.http.errors import TransferInterrupted
 
 MIB = 1024 * 1024
@@ -78,9 +78,8 @@ def read_all(url: str, monkeypatch: pytest.MonkeyPatch, raw_from: int = MIB,
     monkeypatch.setattr(body, "raw_socket", spy)
     received = bytearray()
     with httpx.Client(verify=verify) as client, client.stream("GET", url) as response:
-        for piece in body_pieces(response, Buffers(), timeout=10):
-            received += piece.data
-            piece.release()
+        for piece in body_pieces(response, timeout=10):
+            received += piece
     return bytes(received), used
 
 
@@ -144,18 +143,18 @@ def test_a_body_cut_short_hands_over_what_came_then_fails(monkeypatch):
     with raw_server(answer, cut_after=cut) as url, httpx.Client() as client, \
             client.stream("GET", url) as response:
         with pytest.raises(TransferInterrupted):
-            for piece in body_pieces(response, Buffers(), timeout=10):
-                received += piece.data
+            for piece in body_pieces(response, timeout=10):
+                received += piece
     assert BODY.startswith(bytes(received)) and len(received) == len(BODY) - MIB
 
 
-def test_buffers_are_reused_and_never_waited_for():
-    buffers = Buffers(size=16)
-    first = buffers.take()
-    second = buffers.take()  # none free: a new one rather than a wait
-    assert first is not second
-    buffers.give_back(first)
-    assert buffers.take() is first
+def test_socket_pieces_reuse_one_buffer(monkeypatch):
+    with raw_server(http_answer(BODY)) as url, httpx.Client() as client, \
+            client.stream("GET", url) as response:
+        monkeypatch.setattr(body, "RAW_BODY_MIN", MIB)
+        buffers = {id(piece.obj) for piece in body_pieces(response, timeout=10)
+                   if isinstance(piece, memoryview)}
+    assert len(buffers) == 1  # refilled once written: no allocation per read
 
 
 def write_zeros(path: Path, size: int) -> int:
@@ -163,15 +162,17 @@ def write_zeros(path: Path, size: int) -> int:
     return os.open(path, os.O_RDWR)
 
 
-def test_writer_gives_each_buffer_back_once_written(tmp_path):
+def test_writer_writes_large_reads_at_once_and_gathers_small_ones(tmp_path):
     from mediadl.engines.http.worker import DIRECT_WRITE, Writer
 
     fd = write_zeros(tmp_path / "f", 2 * MIB)
-    released: list[str] = []
     writer = Writer(fd, None, 0)
-    writer.add(b"a" * DIRECT_WRITE, lambda: released.append("large"))
-    writer.add(b"b" * 10, lambda: released.append("small"))  # gathered: copied, given back
-    assert released == ["large", "small"]
+    large = bytearray(b"a" * DIRECT_WRITE)
+    writer.add(memoryview(large))
+    large[:] = b"x" * DIRECT_WRITE  # the caller reuses its buffer: already written
+    small = bytearray(b"b" * 10)
+    writer.add(memoryview(small))
+    small[:] = b"y" * 10  # gathered: copied before the buffer is reused
     writer.flush()
     os.close(fd)
     assert (tmp_path / "f").read_bytes()[:DIRECT_WRITE + 10] == b"a" * DIRECT_WRITE + b"b" * 10

@@ -8,7 +8,7 @@ buffers), and the CPU is what the hashing thread needs.
 
 So the first piece comes through httpx as usual (with it h11 hands over everything it had
 buffered past the headers), and the rest of a ``Content-Length`` body is read from the
-connection's socket into a few buffers that are used again and again. Answers this cannot
+connection's socket into one buffer that is used again and again. Answers this cannot
 be sure of (chunked, no length, a TLS stream inside a proxy's TLS tunnel) and bodies under
 16 MiB stay with httpx.
 The connection is not reused afterwards: h11 never saw the end of the body, so httpcore
@@ -17,13 +17,10 @@ closes it when the response is closed.
 
 from __future__ import annotations
 
-import functools
-import queue
 import socket
 import ssl
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 import httpx
 
@@ -36,50 +33,20 @@ RAW_BODY_MIN = 16 * 1024 * 1024
 HAND_OVER_SECONDS = 0.25  # a slow server's bytes are handed over at least this often
 
 
-class Buffers:
-    """Receive buffers that go round: each comes back with ``give_back`` once it is written,
-    and the next read fills it again, so its pages stay mapped and warm. When all are out,
-    a new one is made rather than waiting (none exists before it is needed)."""
-
-    def __init__(self, size: int = BUFFER_SIZE) -> None:
-        self.size = size
-        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
-
-    def take(self) -> bytearray:
-        try:
-            return self._free.get_nowait()
-        except queue.Empty:
-            return bytearray(self.size)
-
-    def give_back(self, buffer: bytearray) -> None:
-        self._free.put(buffer)
-
-
-@dataclass(frozen=True)
-class Piece:
-    """Bytes of the body; ``release`` hands their buffer back (a no-op for plain bytes)."""
-
-    data: bytes | memoryview
-    release: Callable[[], None]
-
-
-def nothing_to_release() -> None:
-    """The release of bytes that are not a reusable buffer."""
-
-
-def body_pieces(response: httpx.Response, buffers: Buffers,
-                timeout: float) -> Iterator[Piece]:
-    """The body of a streamed ``response``, in order, until it ends."""
+def body_pieces(response: httpx.Response, timeout: float) -> Iterator[bytes | memoryview]:
+    """The body of a streamed ``response``, in order, until it ends. A piece read from the
+    socket is a view of one buffer that the next read fills again (its pages stay mapped
+    and warm): use it, or copy it, before asking for the next."""
     chunks = response.iter_raw()
     first = next(chunks, b"")
     if first:
-        yield Piece(first, nothing_to_release)
+        yield first
     rest = _raw_length(response, len(first))
     sock = raw_socket(response) if rest >= RAW_BODY_MIN else None
     if sock is None:
-        yield from (Piece(chunk, nothing_to_release) for chunk in chunks)
+        yield from chunks
         return
-    yield from _socket_pieces(sock, rest, buffers, timeout)
+    yield from _socket_pieces(sock, rest, timeout)
 
 
 def _raw_length(response: httpx.Response, delivered: int) -> int:
@@ -108,17 +75,14 @@ def raw_socket(response: httpx.Response) -> socket.socket | None:
     return sock
 
 
-def _socket_pieces(sock: socket.socket, rest: int, buffers: Buffers,
-                   timeout: float) -> Iterator[Piece]:
+def _socket_pieces(sock: socket.socket, rest: int, timeout: float) -> Iterator[memoryview]:
     sock.settimeout(timeout)
+    buffer = memoryview(bytearray(min(rest, BUFFER_SIZE)))
     while rest > 0:
-        buffer = buffers.take()
-        filled, broken = _fill(sock, memoryview(buffer), min(rest, buffers.size))
-        if not filled:
-            buffers.give_back(buffer)
-        else:
+        filled, broken = _fill(sock, buffer, min(rest, len(buffer)))
+        if filled:
             rest -= filled
-            yield Piece(memoryview(buffer)[:filled], functools.partial(buffers.give_back, buffer))
+            yield buffer[:filled]
         if broken is not None:
             raise broken  # after the bytes that did arrive, so a retry starts past them
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 from mediadl.engines.base import EngineError
-from mediadl.engines.http.body import Buffers, body_pieces
+from mediadl.engines.http.body import body_pieces
 from mediadl.engines.http.client import make_client
 from mediadl.engines.http.digest import Checksum, file_matches
 from mediadl.engines.http.errors import (
@@ -222,10 +222,10 @@ class _Transfer:
         hasher.start()
         try:
             with contextlib.closing(response):
-                for piece in body_pieces(response, Buffers(), self.request.timeout):
-                    writer.add(piece.data, piece.release)
-                    self.meter.add(len(piece.data))
-                    self.request.limiter.consume(len(piece.data))
+                for piece in body_pieces(response, self.request.timeout):
+                    writer.add(piece)
+                    self.meter.add(len(piece))
+                    self.request.limiter.consume(len(piece))
                     self.progress.tick(self.meter.received, remote.size, 1)
             writer.flush()
             size = writer.offset

@@ -11,13 +11,12 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
 
 from mediadl.engines.base import EngineError
-from mediadl.engines.http.body import Buffers, body_pieces, nothing_to_release
+from mediadl.engines.http.body import body_pieces
 from mediadl.engines.http.errors import (
     FileChanged,
     TransferInterrupted,
@@ -88,37 +87,31 @@ class Writer:
         self._pending = bytearray()
         self._since = 0.0
 
-    def add(self, data: bytes | memoryview,
-            release: Callable[[], None] = nothing_to_release) -> None:
-        """Write ``data``; ``release`` is called once its buffer may be used again."""
+    def add(self, data: bytes | memoryview) -> None:
+        """Write ``data``, or copy it to write later: it may be reused once this returns."""
         if not data:
-            release()
             return
         if not self._pending and len(data) >= DIRECT_WRITE:
-            self._write(data, release)
+            self._write(data)
             return
         if not self._pending:
             self._since = time.monotonic()
         self._pending += data
-        release()
         if (len(self._pending) >= GATHER_LIMIT
                 or time.monotonic() - self._since >= GATHER_SECONDS):
             self.flush()
 
     def flush(self) -> None:
         if self._pending:
-            self._write(self._pending, nothing_to_release)
+            self._write(self._pending)
             self._pending = bytearray()
 
-    def _write(self, data: bytes | bytearray | memoryview, release: Callable[[], None]) -> None:
+    def _write(self, data: bytes | bytearray | memoryview) -> None:
         start, view = self.offset, memoryview(data)
-        try:
-            while view:  # regular files take everything at once; be sure anyway
-                written = os.pwrite(self.fd, view, self.offset)
-                view = view[written:]
-                self.offset += written
-        finally:
-            release()
+        while view:  # regular files take everything at once; be sure anyway
+            written = os.pwrite(self.fd, view, self.offset)
+            view = view[written:]
+            self.offset += written
         if self.table is not None:
             self.table.mark_written(start, self.offset)
 
@@ -166,16 +159,16 @@ def check_range_answer(response: httpx.Response, start: int, size: int,
 
 
 def pump(shared: Shared, segment: Segment, response: httpx.Response,
-         halt: threading.Event, buffers: Buffers) -> None:
+         halt: threading.Event) -> None:
     """Write the body of ``response`` (which starts at ``segment.start``) into the file,
     until the body ends, the segment ends or ``halt`` is set."""
     writer = Writer(shared.fd, shared.table, segment.start)
     shared.meter.streams(+1)
     try:
-        for piece in body_pieces(response, buffers, shared.timeout):
-            size = len(piece.data)
+        for piece in body_pieces(response, shared.timeout):
+            size = len(piece)
             mine = shared.table.claim(segment, size)
-            writer.add(piece.data if mine == size else piece.data[:mine], piece.release)
+            writer.add(piece if mine == size else piece[:mine])
             shared.meter.add(mine)
             shared.limiter.consume(mine)
             if mine < size or not segment.remaining or halt.is_set():
@@ -201,7 +194,6 @@ class Connection(threading.Thread):
         self.error: BaseException | None = None
         self.retired = False
         self.halt = threading.Event()
-        self.buffers = Buffers()
 
     def leave(self) -> None:
         self.halt.set()
@@ -250,4 +242,4 @@ class Connection(threading.Thread):
         if response is None:
             response = request_range(self.shared, segment)
         with contextlib.closing(response):
-            pump(self.shared, segment, response, self.halt, self.buffers)
+            pump(self.shared, segment, response, self.halt)
